@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { AppErrorWireSchema, ValidationIssueSchema } from '../../src-shared/errors/app-error.js';
+import type { Db } from '../platform/database/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import { systemClock } from '../platform/clock/clock.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { installAuthHook } from './http/auth-hook.js';
+import type { HttpApp } from './http/http-app.js';
+import { createServices, type AppServices } from './services.js';
+import { registerAuthRoutes } from '../modules/auth/auth.routes.js';
+import { registerHealthRoutes } from '../modules/health/health.routes.js';
+
+export interface BuildAppDeps {
+  db: Db;
+  clock?: Clock;
+  /** A pino logger instance; none (silent) when absent, as in tests. */
+  logger?: FastifyServerOptions['loggerInstance'];
+  bodyLimitBytes?: number;
+  /** Built renderer to serve at `/` as the web dashboard; skipped when the folder is missing. */
+  rendererDir?: string;
+}
+
+export interface BuiltApp {
+  app: HttpApp;
+  services: AppServices;
+  /** Every route registered, with its operationId (undefined for plugin routes such as the docs UI). */
+  routes: { method: string; url: string; operationId: string | undefined }[];
+}
+
+/** The server's composition root (D10): creates services, registers every route. Does not listen. */
+export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
+  const services = createServices({ db: deps.db, clock: deps.clock ?? systemClock });
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
+
+  const routes: BuiltApp['routes'] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, operationId: r.config?.operationId });
+  });
+  app.addSchema(ValidationIssueSchema);
+  app.addSchema(AppErrorWireSchema);
+  installErrorHandler(app);
+  installAuthHook(app, services.auth);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Flagdesk API', version: '1', description: 'Flagsmith-compatible Admin and SDK API of the Flagdesk sync server. Errors: `{code, message, details?, id?}`; see each route for its codes.' },
+      components: {
+        securitySchemes: {
+          Token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Token <key>` from POST /api/v1/auth/login/' },
+          ApiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Api-Key <key>`, an organisation API key' },
+          EnvironmentKey: { type: 'apiKey', in: 'header', name: 'X-Environment-Key', description: 'Environment client-side key, or a server-side key (`ser.…`)' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+
+  registerHealthRoutes(app, deps.db);
+  registerAuthRoutes(app, services.auth);
+
+  if (deps.rendererDir && existsSync(deps.rendererDir)) {
+    await app.register(fastifyStatic, { root: deps.rendererDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+
+  await app.ready();
+  return { app, services, routes };
+}

@@ -1,0 +1,60 @@
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** The server's configuration, read once from the environment. The only file of the server that reads `process.env`. */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, description: 'PORT: HTTP port (default 8000).' }),
+  host: Type.String({ minLength: 1, description: 'HOST: interface to bind (default 127.0.0.1; 0.0.0.0 for a team server).' }),
+  dataDir: Type.String({ minLength: 1, description: 'FLAGDESK_DATA_DIR: folder of the SQLite database (default ./data).' }),
+  databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'DATABASE_URL: PostgreSQL connection string; SQLite when unset.' })),
+  adminEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'FLAGDESK_ADMIN_EMAIL: first admin, created on an empty database.' })),
+  adminPassword: Type.Optional(Type.String({ minLength: 8, description: 'FLAGDESK_ADMIN_PASSWORD: password of the first admin (8+ characters).' })),
+  adminOrganisation: Type.String({ minLength: 1, description: 'FLAGDESK_ADMIN_ORGANISATION: name of the first organisation.' }),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { description: 'LOG_LEVEL (default info).' }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, description: 'FLAGDESK_BODY_LIMIT_BYTES: largest accepted request body (default 1 MiB).' }),
+  rendererDir: Type.String({ description: 'FLAGDESK_RENDERER_DIR: built web dashboard to serve at / (default ./out/renderer).' }),
+  shutdownTimeoutMs: Type.Integer({ minimum: 0, description: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS: longest wait for in-flight work on SIGTERM (default 10000).' }),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function intOr(raw: string | undefined, fallback: number): number | string {
+  if (raw === undefined || raw === '') return fallback;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+
+/** Builds and validates the config; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const candidate = {
+    port: intOr(env.PORT, 8000),
+    host: env.HOST || '127.0.0.1',
+    dataDir: resolve(env.FLAGDESK_DATA_DIR || './data'),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(env.FLAGDESK_ADMIN_EMAIL ? { adminEmail: env.FLAGDESK_ADMIN_EMAIL } : {}),
+    ...(env.FLAGDESK_ADMIN_PASSWORD ? { adminPassword: env.FLAGDESK_ADMIN_PASSWORD } : {}),
+    adminOrganisation: env.FLAGDESK_ADMIN_ORGANISATION || 'Default Organisation',
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimitBytes: intOr(env.FLAGDESK_BODY_LIMIT_BYTES, 1024 * 1024),
+    rendererDir: resolve(env.FLAGDESK_RENDERER_DIR || './out/renderer'),
+    shutdownTimeoutMs: intOr(env.FLAGDESK_SHUTDOWN_TIMEOUT_MS, 10_000),
+  };
+  const names: Record<string, string> = {
+    port: 'PORT', host: 'HOST', dataDir: 'FLAGDESK_DATA_DIR', databaseUrl: 'DATABASE_URL',
+    adminEmail: 'FLAGDESK_ADMIN_EMAIL', adminPassword: 'FLAGDESK_ADMIN_PASSWORD', adminOrganisation: 'FLAGDESK_ADMIN_ORGANISATION',
+    logLevel: 'LOG_LEVEL', bodyLimitBytes: 'FLAGDESK_BODY_LIMIT_BYTES', rendererDir: 'FLAGDESK_RENDERER_DIR',
+    shutdownTimeoutMs: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS',
+  };
+  const problems = [...Value.Errors(ConfigSchema, candidate)].map((e) => {
+    const key = e.path.replace(/^\//, '');
+    return `${names[key] ?? key}: ${e.message} (got ${JSON.stringify((candidate as Record<string, unknown>)[key])})`;
+  });
+  if (Boolean(candidate.adminEmail) !== Boolean(candidate.adminPassword)) {
+    problems.push('FLAGDESK_ADMIN_EMAIL and FLAGDESK_ADMIN_PASSWORD must be set together');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
+  return candidate as Config;
+}

@@ -1,0 +1,42 @@
+import { loadConfig, ConfigError } from './config.js';
+import { startServer } from './server.js';
+
+/** `npm run server`: start, and on SIGTERM/SIGINT drain in-flight requests and workers, then exit 0. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const server = await startServer(config);
+  process.stdout.write(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})\n`);
+  process.stdout.write(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/\n`);
+
+  const shutdown = (signal: string) => {
+    process.stdout.write(`${signal} received: draining in-flight work...\n`);
+    const timer = setTimeout(() => {
+      process.stderr.write(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting\n`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`error during shutdown: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Flagdesk server failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,257 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Kysely table types. They mirror the migrations in `platform/migrations`; a store maps rows to the
+ * wire shapes defined by the TypeBox contracts in src-shared.
+ *
+ * Portable conventions (SQLite and PostgreSQL run the same queries):
+ * - booleans are `boolean` on PostgreSQL and 0/1 on SQLite; read them with `Boolean(x)`;
+ * - timestamps are ISO-8601 UTC strings (`2026-11-24T10:00:00.000Z`), which sort as text;
+ * - JSON documents are text columns named `*_json`.
+ */
+type Bool = ColumnType<boolean | number, boolean, boolean>;
+type Id = Generated<number>;
+
+export interface OrganisationsTable {
+  id: Id;
+  uuid: string;
+  name: string;
+  persist_trait_data: Bool;
+  stop_serving_flags: Bool;
+  plan_name: string;
+  /** Plan limit; see spec "Plan-limit accounting". */
+  max_segment_overrides_per_environment: number;
+  /** Plan limit; null means unlimited history. */
+  feature_history_visibility_days: number | null;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: Id;
+  uuid: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  /** scrypt hash, `scrypt$N$r$p$salt$hash`. */
+  password_hash: string;
+  is_active: Bool;
+  created_at: string;
+}
+
+export interface OrganisationUsersTable {
+  organisation_id: number;
+  user_id: number;
+  role: 'ADMIN' | 'USER';
+  created_at: string;
+}
+
+export interface AuthTokensTable {
+  id: Id;
+  user_id: number;
+  /** SHA-256 of the token; the token itself is never stored. */
+  key_hash: string;
+  created_at: string;
+}
+
+export interface OrganisationApiKeysTable {
+  id: Id;
+  organisation_id: number;
+  name: string;
+  /** Public prefix shown in lists and used in URLs. */
+  prefix: string;
+  key_hash: string;
+  is_admin: Bool;
+  revoked: Bool;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface ProjectsTable {
+  id: Id;
+  uuid: string;
+  organisation_id: number;
+  name: string;
+  hide_disabled_flags: Bool;
+  created_at: string;
+}
+
+export interface UserProjectPermissionsTable {
+  id: Id;
+  project_id: number;
+  user_id: number;
+  admin: Bool;
+  /** JSON array of project permission keys. */
+  permissions_json: string;
+}
+
+export interface EnvironmentsTable {
+  id: Id;
+  uuid: string;
+  project_id: number;
+  name: string;
+  description: string | null;
+  /** Public client-side SDK key; also the environment's URL key in the Admin API. */
+  api_key: string;
+  use_v2_feature_versioning: Bool;
+  minimum_change_request_approvals: number | null;
+  allow_client_traits: Bool;
+  hide_disabled_flags: Bool | null;
+  /** Bumped in the same transaction as every write that changes the environment document. */
+  document_revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EnvironmentApiKeysTable {
+  id: Id;
+  environment_id: number;
+  name: string;
+  /** Shown prefix, e.g. `ser.AbCd`. */
+  prefix: string;
+  key_hash: string;
+  active: Bool;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface UserEnvironmentPermissionsTable {
+  id: Id;
+  environment_id: number;
+  user_id: number;
+  admin: Bool;
+  permissions_json: string;
+}
+
+export interface FeaturesTable {
+  id: Id;
+  uuid: string;
+  project_id: number;
+  name: string;
+  type: 'STANDARD' | 'MULTIVARIATE';
+  initial_value: string | null;
+  default_enabled: Bool;
+  description: string | null;
+  is_archived: Bool;
+  is_server_key_only: Bool;
+  created_at: string;
+}
+
+export interface MultivariateOptionsTable {
+  id: Id;
+  uuid: string;
+  feature_id: number;
+  type: 'unicode' | 'int' | 'bool';
+  string_value: string | null;
+  integer_value: number | null;
+  boolean_value: Bool | null;
+  default_percentage_allocation: number;
+}
+
+export interface SegmentsTable {
+  id: Id;
+  uuid: string;
+  project_id: number;
+  /** Set for feature-specific segments. */
+  feature_id: number | null;
+  name: string;
+  description: string | null;
+  /** JSON of the nested rules/conditions as the Admin API gives them (with assigned ids). */
+  rules_json: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FeatureSegmentsTable {
+  id: Id;
+  uuid: string;
+  feature_id: number;
+  segment_id: number;
+  environment_id: number;
+  /** Lower number wins among matching segments. */
+  priority: number;
+  /** The version this override belongs to on a v2 environment; null on v1. */
+  environment_feature_version_uuid: string | null;
+  created_at: string;
+}
+
+export interface IdentitiesTable {
+  id: Id;
+  uuid: string;
+  identifier: string;
+  environment_id: number;
+  created_at: string;
+}
+
+export interface TraitsTable {
+  id: Id;
+  identity_id: number;
+  trait_key: string;
+  /** JSON-encoded trait value, keeping its type (string, integer, float, boolean). */
+  value_json: string;
+  created_at: string;
+}
+
+export interface FeatureStatesTable {
+  id: Id;
+  uuid: string;
+  feature_id: number;
+  environment_id: number;
+  identity_id: number | null;
+  feature_segment_id: number | null;
+  enabled: Bool;
+  value_type: 'unicode' | 'int' | 'bool';
+  string_value: string | null;
+  integer_value: number | null;
+  boolean_value: Bool | null;
+  /** v1 version counter (Flagsmith's FeatureState.version); null for drafts. */
+  version: number | null;
+  live_from: string | null;
+  environment_feature_version_uuid: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MultivariateFeatureStateValuesTable {
+  id: Id;
+  uuid: string;
+  feature_state_id: number;
+  multivariate_option_id: number;
+  percentage_allocation: number;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  uuid: string;
+  organisation_id: number;
+  project_id: number | null;
+  environment_id: number | null;
+  log: string;
+  author_user_id: number | null;
+  author_api_key_id: number | null;
+  related_object_type: string;
+  related_object_id: number | null;
+  related_object_uuid: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  organisation_users: OrganisationUsersTable;
+  auth_tokens: AuthTokensTable;
+  organisation_api_keys: OrganisationApiKeysTable;
+  projects: ProjectsTable;
+  user_project_permissions: UserProjectPermissionsTable;
+  environments: EnvironmentsTable;
+  environment_api_keys: EnvironmentApiKeysTable;
+  user_environment_permissions: UserEnvironmentPermissionsTable;
+  features: FeaturesTable;
+  multivariate_options: MultivariateOptionsTable;
+  segments: SegmentsTable;
+  feature_segments: FeatureSegmentsTable;
+  identities: IdentitiesTable;
+  traits: TraitsTable;
+  feature_states: FeatureStatesTable;
+  multivariate_feature_state_values: MultivariateFeatureStateValuesTable;
+  audit_log: AuditLogTable;
+}

@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  OperationNodeTransformer,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+  type ValueNode,
+  type PrimitiveValueListNode,
+  type Transaction,
+} from 'kysely';
+import type { Database } from './database.schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The database handle every store receives. `kind` lets a store pick dialect-specific SQL where needed. */
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly kind: DialectName;
+  /** Runs `fn` in one transaction; everything a command writes (rows, audit, outbox) goes through it. */
+  transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type DbExecutor = Kysely<Database> | Transaction<Database>;
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; when absent, SQLite at `sqliteFile`. */
+  databaseUrl?: string | undefined;
+  sqliteFile?: string;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+/** better-sqlite3 binds no booleans: turn boolean parameters into 0/1 before they reach the driver. */
+class SqliteBooleanTransformer extends OperationNodeTransformer {
+  protected override transformValue(node: ValueNode): ValueNode {
+    const v = node.value;
+    return typeof v === 'boolean' ? { ...node, value: v ? 1 : 0 } : super.transformValue(node);
+  }
+  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+    return { ...node, values: node.values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)) };
+  }
+}
+
+class SqliteBooleanPlugin implements KyselyPlugin {
+  readonly #transformer = new SqliteBooleanTransformer();
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.#transformer.transformNode(args.node);
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+// PostgreSQL returns int8 (count(*), bigserial) as strings by default; our ids and counts fit in a double.
+pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
+
+export function openDatabase(options: DatabaseOptions): Db {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return wrap(kysely, 'postgres');
+  }
+  const file = options.sqliteFile ?? ':memory:';
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  // WAL lets readers proceed while one writer commits; NORMAL sync is durable across process crashes
+  // (only an OS crash can lose the last commits), which is SQLite's recommended pairing with WAL.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: sqlite }),
+    plugins: [new SqliteBooleanPlugin()],
+  });
+  return wrap(kysely, 'sqlite');
+}
+
+function wrap(kysely: Kysely<Database>, kind: DialectName): Db {
+  return {
+    kysely,
+    kind,
+    transaction: (fn) => kysely.transaction().execute(fn),
+    close: () => kysely.destroy(),
+  };
+}

@@ -1,0 +1,22 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Db } from '../database/database.js';
+import { initialMigration } from './0001-initial.js';
+
+/** The ordered list of migrations. Append only: a released migration is never edited. */
+function migrationsFor(db: Db): Record<string, Migration> {
+  return {
+    '0001-initial': initialMigration(db.kind),
+  };
+}
+
+/**
+ * Brings the schema up to date. Runs at every server start; safe with several instances starting at
+ * once (Kysely takes a lock table on both dialects).
+ */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(db) };
+  const migrator = new Migrator({ db: db.kysely, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
