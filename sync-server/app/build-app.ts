@@ -12,6 +12,7 @@ import { installErrorHandler } from './http/error-handler.js';
 import { installAuthHook } from './http/auth-hook.js';
 import type { HttpApp } from './http/http-app.js';
 import { createServices, type AppServices } from './services.js';
+import { JobRunner } from '../platform/jobs/job-runner.js';
 import { registerAuthRoutes } from '../modules/auth/auth.routes.js';
 import { registerHealthRoutes } from '../modules/health/health.routes.js';
 
@@ -34,7 +35,8 @@ export interface BuiltApp {
 
 /** The server's composition root (D10): creates services, registers every route. Does not listen. */
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
-  const services = createServices({ db: deps.db, clock: deps.clock ?? systemClock });
+  const clock = deps.clock ?? systemClock;
+  const services = createServices({ db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) });
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,

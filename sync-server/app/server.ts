@@ -36,6 +36,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
 
   const built = await buildApp({ db, clock, logger, bodyLimitBytes: config.bodyLimitBytes, rendererDir: config.rendererDir });
   const address = await built.app.listen({ port: config.port, host: config.host });
+  built.services.jobs.start();
   const url = address.replace('[::1]', '127.0.0.1');
   let stopping: Promise<void> | undefined;
   return {
@@ -44,7 +45,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     url,
     stop() {
       stopping ??= (async () => {
+        // Stop taking requests and let in-flight ones finish, then let the running job batch finish.
         await built.app.close();
+        await built.services.jobs.stop();
         await db.close();
       })();
       return stopping;

@@ -5,11 +5,14 @@ import { createSqlAccessStore } from '../modules/access/access.store.sql.js';
 import { createAuditService, type AuditService } from '../modules/audit/audit.service.js';
 import { createAuthService, type AuthService } from '../modules/auth/auth.service.js';
 import { createSqlAuthStore } from '../modules/auth/auth.store.sql.js';
+import { JobRunner } from '../platform/jobs/job-runner.js';
 
 /** What the composition root hands to services and routes. */
 export interface CoreDeps {
   db: Db;
   clock: Clock;
+  /** Background work after commit (D3). Started by the server process; tests drive it with `runOnce()`. */
+  jobs: JobRunner;
 }
 
 /**
@@ -22,7 +25,8 @@ export interface AppServices extends CoreDeps {
   auth: AuthService;
 }
 
-export function createServices(deps: CoreDeps): AppServices {
+export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner }): AppServices {
+  const deps: CoreDeps = { ...core, jobs: core.jobs ?? new JobRunner({ db: core.db, clock: core.clock }) };
   const access = createAccessService(createSqlAccessStore(deps.db));
   const audit = createAuditService(deps.clock);
   const auth = createAuthService(createSqlAuthStore(deps.db), deps.clock);

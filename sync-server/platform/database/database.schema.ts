@@ -234,6 +234,26 @@ export interface AuditLogTable {
   created_at: string;
 }
 
+export interface JobsTable {
+  id: Id;
+  /** Handler name, dotted lowercase (`webhook.deliver`, `versioning.enable-v2`). */
+  kind: string;
+  payload_json: string;
+  /** Enqueueing the same key twice creates one job. */
+  idempotency_key: string | null;
+  /** Not before this time. */
+  run_at: string;
+  status: 'pending' | 'running' | 'done' | 'dead';
+  attempts: number;
+  max_attempts: number;
+  /** Worker that holds the job and until when; an expired lease makes it claimable again (crash recovery). */
+  locked_by: string | null;
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   users: UsersTable;
@@ -254,4 +274,5 @@ export interface Database {
   feature_states: FeatureStatesTable;
   multivariate_feature_state_values: MultivariateFeatureStateValuesTable;
   audit_log: AuditLogTable;
+  jobs: JobsTable;
 }
