@@ -24,7 +24,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    server.stop().then(
+    server.stop(Math.floor(config.shutdownTimeoutMs / 2)).then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`error during shutdown: ${String(error)}\n`);

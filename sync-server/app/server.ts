@@ -10,8 +10,11 @@ import { createOrganisationWithAdmin, isDatabaseEmpty } from '../modules/organis
 export interface RunningServer extends BuiltApp {
   db: Db;
   url: string;
-  /** Stops accepting requests, drains in-flight requests and workers, closes the database. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting requests, lets in-flight requests finish (sockets still open after `graceMs` are
+   * closed), lets the running job batch finish, and closes the database.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Opens the database, migrates, bootstraps the first admin if configured, and listens. */
@@ -43,10 +46,14 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     ...built,
     db,
     url,
-    stop() {
+    stop(graceMs = 5000) {
       stopping ??= (async () => {
         // Stop taking requests and let in-flight ones finish, then let the running job batch finish.
+        // Keep-alive sockets that never send another request must not hold the process: after the grace
+        // period they are closed.
+        const force = setTimeout(() => built.app.server.closeAllConnections(), graceMs);
         await built.app.close();
+        clearTimeout(force);
         await built.services.jobs.stop();
         await db.close();
       })();

@@ -52,6 +52,7 @@ export interface ClaimedJob {
  * on SQLite the single UPDATE … RETURNING is atomic. A job whose lease expired (its worker died) is due again.
  */
 export async function claimDueJobs(db: Db, clock: Clock, workerId: string, limit: number, leaseMs: number, kinds?: string[]): Promise<ClaimedJob[]> {
+  if (kinds !== undefined && kinds.length === 0) return [];
   const now = clock.now().toISOString();
   const until = new Date(clock.now().getTime() + leaseMs).toISOString();
   const k = db.kysely;
