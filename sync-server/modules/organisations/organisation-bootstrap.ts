@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock/clock.js';
 import { generateUuid, hashPassword } from '../../platform/security/secrets.js';
 import { AppError } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
+import { appendAuditRow } from '../audit/audit-chain.js';
 
 export interface FirstAdminInput {
   email: string;
@@ -35,10 +36,8 @@ export async function createOrganisationWithAdmin(db: Db, clock: Clock, input: F
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx.insertInto('organisation_users').values({ organisation_id: org.id, user_id: user.id, role: 'ADMIN', created_at: now }).execute();
-    await trx
-      .insertInto('audit_log')
-      .values({ uuid: generateUuid(), organisation_id: org.id, project_id: null, environment_id: null, log: `Organisation created: ${input.organisationName}`, author_user_id: user.id, author_api_key_id: null, related_object_type: 'ORGANISATION', related_object_id: org.id, related_object_uuid: null, created_at: now })
-      .execute();
+    // Through the audit chain, so the organisation's first entry is hash-linked like every later one.
+    await appendAuditRow(trx, { uuid: generateUuid(), organisation_id: org.id, project_id: null, environment_id: null, log: `Organisation created: ${input.organisationName}`, author_user_id: user.id, author_api_key_id: null, related_object_type: 'ORGANISATION', related_object_id: org.id, related_object_uuid: null, is_system_event: false, created_at: now });
     return { organisationId: org.id, userId: user.id };
   });
 }

@@ -24,6 +24,11 @@ export interface OrganisationsTable {
   /** Plan limit; null means unlimited history. */
   feature_history_visibility_days: number | null;
   created_at: string;
+  /** Last sequence number given to an organisation-scoped webhook event (migration 0003). */
+  event_sequence: Generated<number>;
+  /** Number of entries in the organisation's audit hash chain, and the hash of the newest one. */
+  audit_chain_length: Generated<number>;
+  audit_head_hash: string | null;
 }
 
 export interface UsersTable {
@@ -100,6 +105,8 @@ export interface EnvironmentsTable {
   document_revision: number;
   created_at: string;
   updated_at: string;
+  /** Last sequence number given to an environment-scoped webhook event (migration 0003). */
+  event_sequence: Generated<number>;
 }
 
 export interface EnvironmentApiKeysTable {
@@ -232,6 +239,11 @@ export interface AuditLogTable {
   related_object_id: number | null;
   related_object_uuid: string | null;
   created_at: string;
+  is_system_event: ColumnType<boolean | number, boolean | undefined, boolean>;
+  /** Position in the organisation's hash chain (1-based), the previous entry's hash and this entry's hash. */
+  chain_seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 export interface JobsTable {
@@ -252,6 +264,91 @@ export interface JobsTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** An environment webhook (`environment_id` set) or an organisation webhook (`environment_id` null). */
+export interface WebhooksTable {
+  id: Id;
+  uuid: string;
+  organisation_id: number;
+  environment_id: number | null;
+  url: string;
+  enabled: Bool;
+  /** HMAC key for `X-Flagsmith-Signature`; stored usable, see docs/adr/0004-webhook-delivery.md. */
+  secret: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One emitted event; its deliveries fan it out to webhooks. */
+export interface EventsTable {
+  id: Id;
+  uuid: string;
+  event_type: string;
+  organisation_id: number;
+  environment_id: number | null;
+  /** The `data` member of the webhook body. */
+  data_json: string;
+  created_at: string;
+}
+
+/** The outbox: one row per (event, destination webhook), written in the transaction that emitted the event. */
+export interface WebhookDeliveriesTable {
+  id: Id;
+  uuid: string;
+  webhook_id: number;
+  event_id: number;
+  /** Per-environment (environment webhooks) or per-organisation (organisation webhooks) event sequence. */
+  sequence: number;
+  idempotency_key: string;
+  status: 'pending' | 'delivering' | 'failed' | 'succeeded' | 'dead';
+  /** Attempts since the delivery was (re)queued. */
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Id;
+  delivery_id: number;
+  /** Counts every attempt of the delivery, across redeliveries. */
+  attempt_number: number;
+  worker_id: string;
+  started_at: string;
+  status_code: number | null;
+  latency_ms: number;
+  /** At most 1 KiB of the response body. */
+  response_excerpt: string | null;
+  error: string | null;
+  outcome: 'succeeded' | 'retry' | 'dead' | 'abandoned';
+  next_retry_at: string | null;
+}
+
+export interface EmailsTable {
+  id: Id;
+  uuid: string;
+  organisation_id: number | null;
+  /** JSON array of recipient addresses. */
+  to_json: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  /** `queued` until the job runs; then `sent` (SMTP) or `stored` (no SMTP configured: kept here and logged). */
+  status: 'queued' | 'sent' | 'stored' | 'failed';
+  transport: 'smtp' | 'database' | null;
+  message_id: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
 }
 
 export interface Database {
@@ -275,4 +372,9 @@ export interface Database {
   multivariate_feature_state_values: MultivariateFeatureStateValuesTable;
   audit_log: AuditLogTable;
   jobs: JobsTable;
+  webhooks: WebhooksTable;
+  events: EventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  emails: EmailsTable;
 }

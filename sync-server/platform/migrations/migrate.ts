@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from '../database/database.js';
 import { initialMigration } from './0001-initial.js';
 import { jobsMigration } from './0002-jobs.js';
+import { eventsMigration } from './0003-events.js';
 
 /** The ordered list of migrations. Append only: a released migration is never edited. */
 function migrationsFor(db: Db): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(db.kind),
     '0002-jobs': jobsMigration(db.kind),
+    '0003-events': eventsMigration(db.kind),
   };
 }
 
