@@ -25,7 +25,11 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly kind: DialectName;
-  /** Runs `fn` in one transaction; everything a command writes (rows, audit, outbox) goes through it. */
+  /**
+   * Runs `fn` in one transaction; everything a command writes (rows, audit, outbox) goes through it.
+   * On PostgreSQL a deadlock or serialisation failure reruns `fn` (up to 3 attempts), so `fn` must only
+   * have effects through `trx` (and `afterCommit`).
+   */
   transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -86,11 +90,50 @@ export function openDatabase(options: DatabaseOptions): Db {
   return wrap(kysely, 'sqlite');
 }
 
+/** Callbacks to run once the transaction a `trx` belongs to has committed; keyed by the transaction object. */
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `fn` after the transaction of `trx` commits (never when it rolls back), e.g. to wake the worker
+ * that drains an outbox row written in it. Outside a `db.transaction`, runs it on the next microtask.
+ * `fn` must not throw; it is for nudges, not for work that must happen (that belongs in the outbox).
+ */
+export function afterCommit(trx: DbExecutor, fn: () => void): void {
+  const hooks = commitHooks.get(trx);
+  if (hooks) hooks.push(fn);
+  else queueMicrotask(fn);
+}
+
+/**
+ * PostgreSQL aborts one of two transactions that wait on each other's row locks (40P01) and may abort a
+ * transaction on a serialisation failure (40001). Both mean "run it again": nothing of the aborted
+ * attempt was written.
+ */
+function isRetryableConflict(kind: DialectName, error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return kind === 'postgres' && (code === '40P01' || code === '40001');
+}
+
 function wrap(kysely: Kysely<Database>, kind: DialectName): Db {
   return {
     kysely,
     kind,
-    transaction: (fn) => kysely.transaction().execute(fn),
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt++) {
+        const hooks: (() => void)[] = [];
+        try {
+          const result = await kysely.transaction().execute((trx) => {
+            commitHooks.set(trx, hooks);
+            return fn(trx);
+          });
+          for (const hook of hooks) hook();
+          return result;
+        } catch (error) {
+          if (attempt >= 3 || !isRetryableConflict(kind, error)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+        }
+      }
+    },
     close: () => kysely.destroy(),
   };
 }

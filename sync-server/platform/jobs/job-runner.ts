@@ -8,6 +8,21 @@ export type JobHandler = (payload: unknown, job: ClaimedJob) => Promise<void>;
 /** Work found by querying state, not by timers (D4): e.g. scheduled versions whose live_from has passed. */
 export type PeriodicTask = () => Promise<void>;
 
+/**
+ * Work that runs beside the queue with its own concurrency, e.g. webhook deliveries (one lane per
+ * destination, so a hanging receiver never holds up the others or the queue).
+ */
+export interface BackgroundWorker {
+  /**
+   * Starts due work. With `wait: false` (the polling loop) it returns at once and the work runs on; with
+   * `wait: true` (a manual `runOnce()`, as tests call it) it resolves once everything due has been tried.
+   * Never rejects.
+   */
+  tick(options: { wait: boolean }): Promise<void>;
+  /** Lets in-flight work finish (graceful shutdown). */
+  drain(): Promise<void>;
+}
+
 export interface JobRunnerOptions {
   db: Db;
   clock: Clock;
@@ -26,6 +41,7 @@ export class JobRunner {
   readonly workerId = `worker-${generateUuid()}`;
   readonly #handlers = new Map<string, JobHandler>();
   readonly #periodic: { name: string; task: PeriodicTask }[] = [];
+  readonly #workers: { name: string; worker: BackgroundWorker }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
@@ -42,6 +58,10 @@ export class JobRunner {
     this.#periodic.push({ name, task });
   }
 
+  addWorker(name: string, worker: BackgroundWorker): void {
+    this.#workers.push({ name, worker });
+  }
+
   /** Starts polling. Each tick runs periodic tasks, then drains due jobs. */
   start(): void {
     this.#stopped = false;
@@ -51,6 +71,8 @@ export class JobRunner {
   /** Asks for a tick soon (after a commit that enqueued work), instead of waiting for the poll. */
   nudge(): void {
     if (this.#stopped) return;
+    // Workers start their due work right away, even while a long job batch holds the loop.
+    for (const { worker } of this.#workers) void worker.tick({ wait: false });
     if (this.#running) {
       this.#wake = true;
       return;
@@ -64,10 +86,29 @@ export class JobRunner {
     this.#stopRequested = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running;
+    await Promise.all(this.#workers.map(({ worker }) => worker.drain()));
   }
 
-  /** One full pass: periodic tasks, then every due job. Tests call it directly with a manual clock. */
+  /**
+   * One full pass: periodic tasks, background workers, then every due job, then the workers again (a job
+   * may have emitted events). Tests call it directly with a manual clock; it resolves when the workers'
+   * due work has been tried too.
+   */
   async runOnce(): Promise<number> {
+    return this.#pass(true);
+  }
+
+  async #tickWorkers(wait: boolean): Promise<void> {
+    await Promise.all(this.#workers.map(({ worker }) => worker.tick({ wait })));
+  }
+
+  async #pass(wait: boolean): Promise<number> {
+    const done = await this.#passJobs(wait);
+    if (wait && this.#workers.length > 0) await this.#tickWorkers(true);
+    return done;
+  }
+
+  async #passJobs(wait: boolean): Promise<number> {
     for (const { name, task } of this.#periodic) {
       try {
         await task();
@@ -75,6 +116,7 @@ export class JobRunner {
         this.options.logger?.error({ err: error, task: name }, 'periodic task failed');
       }
     }
+    await this.#tickWorkers(wait);
     let done = 0;
     for (;;) {
       const jobs = await claimDueJobs(this.options.db, this.options.clock, this.workerId, this.options.batchSize ?? 20, this.options.leaseMs ?? 60_000, [...this.#handlers.keys()]);
@@ -107,7 +149,7 @@ export class JobRunner {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#running = this.runOnce()
+      this.#running = this.#pass(false)
         .then(() => undefined)
         .catch((error: unknown) => this.options.logger?.error({ err: error }, 'job runner tick failed'))
         .finally(() => {
