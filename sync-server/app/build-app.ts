@@ -15,6 +15,11 @@ import { createServices, type AppServices } from './services.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
 import { registerAuthRoutes } from '../modules/auth/auth.routes.js';
 import { registerHealthRoutes } from '../modules/health/health.routes.js';
+import { registerWebhookRoutes } from '../modules/webhooks/webhooks.routes.js';
+import { registerAuditRoutes } from '../modules/audit/audit.routes.js';
+import { registerEmailRoutes } from '../modules/email/email.routes.js';
+import type { EmailSettings } from '../modules/email/email.service.js';
+import type { WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
 
 export interface BuildAppDeps {
   db: Db;
@@ -24,6 +29,10 @@ export interface BuildAppDeps {
   bodyLimitBytes?: number;
   /** Built renderer to serve at `/` as the web dashboard; skipped when the folder is missing. */
   rendererDir?: string;
+  /** SMTP and From address; without `smtpUrl`, emails are kept in the database. */
+  email?: EmailSettings;
+  /** Webhook delivery tuning (timeouts, attempts, backoff); tests shorten them. */
+  webhooks?: WebhookDeliveryOptions;
 }
 
 export interface BuiltApp {
@@ -36,7 +45,10 @@ export interface BuiltApp {
 /** The server's composition root (D10): creates services, registers every route. Does not listen. */
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
-  const services = createServices({ db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) });
+  const services = createServices(
+    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
+    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}) },
+  );
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
@@ -70,6 +82,9 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
 
   registerHealthRoutes(app, deps.db);
   registerAuthRoutes(app, services.auth);
+  registerWebhookRoutes(app, services.webhooks);
+  registerAuditRoutes(app, services.audit);
+  registerEmailRoutes(app, services.email);
 
   if (deps.rendererDir && existsSync(deps.rendererDir)) {
     await app.register(fastifyStatic, { root: deps.rendererDir, prefix: '/', wildcard: false, index: ['index.html'] });

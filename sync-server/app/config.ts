@@ -15,6 +15,8 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024, description: 'FLAGDESK_BODY_LIMIT_BYTES: largest accepted request body (default 1 MiB).' }),
   rendererDir: Type.String({ description: 'FLAGDESK_RENDERER_DIR: built web dashboard to serve at / (default ./out/renderer).' }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, description: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS: longest wait for in-flight work on SIGTERM (default 10000).' }),
+  smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'FLAGDESK_SMTP_URL: `smtp://user:pass@host:port` (or smtps://); without it, emails are kept in the database and logged.' })),
+  emailFrom: Type.String({ minLength: 3, description: 'FLAGDESK_EMAIL_FROM: From address of emails (default `Flagdesk <flagdesk@localhost>`).' }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -41,12 +43,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intOr(env.FLAGDESK_BODY_LIMIT_BYTES, 1024 * 1024),
     rendererDir: resolve(env.FLAGDESK_RENDERER_DIR || './out/renderer'),
     shutdownTimeoutMs: intOr(env.FLAGDESK_SHUTDOWN_TIMEOUT_MS, 10_000),
+    ...(env.FLAGDESK_SMTP_URL ? { smtpUrl: env.FLAGDESK_SMTP_URL } : {}),
+    emailFrom: env.FLAGDESK_EMAIL_FROM || 'Flagdesk <flagdesk@localhost>',
   };
   const names: Record<string, string> = {
     port: 'PORT', host: 'HOST', dataDir: 'FLAGDESK_DATA_DIR', databaseUrl: 'DATABASE_URL',
     adminEmail: 'FLAGDESK_ADMIN_EMAIL', adminPassword: 'FLAGDESK_ADMIN_PASSWORD', adminOrganisation: 'FLAGDESK_ADMIN_ORGANISATION',
     logLevel: 'LOG_LEVEL', bodyLimitBytes: 'FLAGDESK_BODY_LIMIT_BYTES', rendererDir: 'FLAGDESK_RENDERER_DIR',
-    shutdownTimeoutMs: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS',
+    shutdownTimeoutMs: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS', smtpUrl: 'FLAGDESK_SMTP_URL', emailFrom: 'FLAGDESK_EMAIL_FROM',
   };
   const problems = [...Value.Errors(ConfigSchema, candidate)].map((e) => {
     const key = e.path.replace(/^\//, '');

@@ -37,7 +37,10 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     }
   }
 
-  const built = await buildApp({ db, clock, logger, bodyLimitBytes: config.bodyLimitBytes, rendererDir: config.rendererDir });
+  const built = await buildApp({
+    db, clock, logger, bodyLimitBytes: config.bodyLimitBytes, rendererDir: config.rendererDir,
+    email: { smtpUrl: config.smtpUrl, from: config.emailFrom },
+  });
   const address = await built.app.listen({ port: config.port, host: config.host });
   built.services.jobs.start();
   const url = address.replace('[::1]', '127.0.0.1');

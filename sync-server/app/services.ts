@@ -6,6 +6,14 @@ import { createAuditService, type AuditService } from '../modules/audit/audit.se
 import { createAuthService, type AuthService } from '../modules/auth/auth.service.js';
 import { createSqlAuthStore } from '../modules/auth/auth.store.sql.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { createSqlAuditStore } from '../modules/audit/audit.store.sql.js';
+import { createEventsService, type EventsService } from '../modules/webhooks/events.service.js';
+import { createWebhooksService, type WebhooksService } from '../modules/webhooks/webhooks.service.js';
+import { createSqlWebhooksStore } from '../modules/webhooks/webhooks.store.sql.js';
+import { resolveDeliveryOptions, WebhookDeliveryWorker, type WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
+import { createEmailService, type EmailService, type EmailSettings } from '../modules/email/email.service.js';
+import { createSqlEmailStore } from '../modules/email/email.store.sql.js';
 
 /** What the composition root hands to services and routes. */
 export interface CoreDeps {
@@ -23,12 +31,30 @@ export interface AppServices extends CoreDeps {
   access: AccessService;
   audit: AuditService;
   auth: AuthService;
+  /** The webhook outbox: other modules emit events inside their write transactions. */
+  events: EventsService;
+  webhooks: WebhooksService;
+  email: EmailService;
 }
 
-export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner }): AppServices {
+/** Settings of the events infrastructure (issue 4), from config in the server and shortened in tests. */
+export interface EventServicesOptions {
+  email?: EmailSettings;
+  webhooks?: WebhookDeliveryOptions;
+  logger?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+}
+
+export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner }, options: EventServicesOptions = {}): AppServices {
   const deps: CoreDeps = { ...core, jobs: core.jobs ?? new JobRunner({ db: core.db, clock: core.clock }) };
   const access = createAccessService(createSqlAccessStore(deps.db));
-  const audit = createAuditService(deps.clock);
+  const webhooksStore = createSqlWebhooksStore(deps.db);
+  const delivery = resolveDeliveryOptions(options.webhooks);
+  const nudge = () => deps.jobs.nudge();
+  const events = createEventsService(webhooksStore, deps.clock, { maxAttempts: delivery.maxAttempts, nudge });
+  deps.jobs.addWorker('webhooks.deliver', new WebhookDeliveryWorker(webhooksStore, deps.clock, delivery, options.logger));
+  const audit = createAuditService(deps.clock, { store: createSqlAuditStore(deps.db), access, events });
+  const webhooks = createWebhooksService({ db: deps.db, clock: deps.clock, store: webhooksStore, access, audit, nudge });
+  const email = createEmailService({ store: createSqlEmailStore(deps.db), clock: deps.clock, access, jobs: deps.jobs, settings: options.email ?? { from: 'Flagdesk <flagdesk@localhost>' }, logger: options.logger });
   const auth = createAuthService(createSqlAuthStore(deps.db), deps.clock);
-  return { ...deps, access, audit, auth };
+  return { ...deps, access, audit, auth, events, webhooks, email };
 }

@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { routeTable, type OperationId } from '../../src-shared/contracts/http/route-table.js';
-import { buildApp, type BuiltApp } from '../../sync-server/app/build-app.js';
+import { buildApp, type BuildAppDeps, type BuiltApp } from '../../sync-server/app/build-app.js';
 import { createManualClock } from '../../sync-server/platform/clock/clock.js';
 import type { DialectName } from '../../sync-server/platform/database/database.js';
 import { createOrganisationWithAdmin } from '../../sync-server/modules/organisations/organisation-bootstrap.js';
@@ -44,11 +44,15 @@ export class TestApi {
   adminToken = '';
   organisationId = 0;
 
-  constructor(readonly dialect: DialectName = 'sqlite') {}
+  /** `appOptions`: extra buildApp deps, e.g. short webhook timeouts or an SMTP url for event tests. */
+  constructor(
+    readonly dialect: DialectName = 'sqlite',
+    readonly appOptions: Pick<BuildAppDeps, 'email' | 'webhooks'> = {},
+  ) {}
 
   async start(): Promise<this> {
     this.testDb = await createTestDb(this.dialect);
-    this.built = await buildApp({ db: this.testDb.db, clock: this.clock });
+    this.built = await buildApp({ db: this.testDb.db, clock: this.clock, ...this.appOptions });
     const { organisationId } = await createOrganisationWithAdmin(this.testDb.db, this.clock, { email: 'admin@example.com', password: 'admin-password', organisationName: 'Acme' });
     this.organisationId = organisationId;
     this.adminToken = `Token ${await this.login('admin@example.com', 'admin-password')}`;
@@ -56,6 +60,8 @@ export class TestApi {
   }
 
   async stop(): Promise<void> {
+    // Let background work (webhook deliveries in flight) finish before the database goes away.
+    await this.built?.services.jobs.stop();
     await this.built?.app.close();
     await this.testDb?.drop();
   }

@@ -1,5 +1,8 @@
 import { authRoutes, healthRoutes } from './auth.contract.js';
 import type { RouteTable } from './route-contract.js';
+import { webhookRoutes } from './webhooks.contract.js';
+import { auditRoutes } from './audit.contract.js';
+import { emailRoutes } from './emails.contract.js';
 
 /**
  * Every HTTP route of the server, by operationId. The server registers exactly these; the meta-test
@@ -8,6 +11,9 @@ import type { RouteTable } from './route-contract.js';
 export const routeTable = {
   ...healthRoutes,
   ...authRoutes,
+  ...webhookRoutes,
+  ...auditRoutes,
+  ...emailRoutes,
 } satisfies RouteTable;
 
 export type OperationId = keyof typeof routeTable;

@@ -1,0 +1,205 @@
+import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../platform/clock/clock.js';
+import type { BackgroundWorker } from '../../platform/jobs/job-runner.js';
+import { backoffMs } from '../../platform/jobs/job-queue.js';
+import { canonicalJson } from '../../platform/security/canonical-json.js';
+import { generateUuid } from '../../platform/security/secrets.js';
+import { signPayload } from './webhook-signature.js';
+import type { OutgoingDelivery, WebhooksStore } from './webhooks.store.js';
+
+/** Delivery tuning. Tests shorten the timeout and backoff; the defaults suit a server. */
+export interface WebhookDeliveryOptions {
+  /** Longest wait for one POST (connect, answer and the first KiB of body). Default 10 s, as Flagsmith. */
+  timeoutMs?: number;
+  /** Attempts before a delivery is dead. Default 10. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt, with jitter (×0.5–1.5). Default 10 s. */
+  backoffBaseMs?: number;
+  /** Longest retry delay. Default 1 h. */
+  backoffCapMs?: number;
+  /** How long a claimed delivery is held before another worker may take it over. Default timeout + 60 s. */
+  leaseMs?: number;
+  /** Webhooks delivered to at once (one request in flight per webhook). Default 32. */
+  maxConcurrentWebhooks?: number;
+  random?: () => number;
+}
+
+export type ResolvedDeliveryOptions = Required<WebhookDeliveryOptions>;
+
+export function resolveDeliveryOptions(o: WebhookDeliveryOptions = {}): ResolvedDeliveryOptions {
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  return {
+    timeoutMs,
+    maxAttempts: o.maxAttempts ?? 10,
+    backoffBaseMs: o.backoffBaseMs ?? 10_000,
+    backoffCapMs: o.backoffCapMs ?? 60 * 60 * 1000,
+    leaseMs: o.leaseMs ?? timeoutMs + 60_000,
+    maxConcurrentWebhooks: o.maxConcurrentWebhooks ?? 32,
+    random: o.random ?? Math.random,
+  };
+}
+
+const EXCERPT_BYTES = 1024;
+
+/** The exact bytes POSTed for a delivery: the same on every attempt, so the signature and key are stable. */
+export function webhookBody(d: Pick<OutgoingDelivery, 'eventType' | 'eventData' | 'sequence' | 'idempotencyKey' | 'eventUuid' | 'eventCreatedAt'>): string {
+  return canonicalJson({
+    event_type: d.eventType,
+    data: d.eventData,
+    sequence: d.sequence,
+    idempotency_key: d.idempotencyKey,
+    event_id: d.eventUuid,
+    created_at: d.eventCreatedAt,
+  });
+}
+
+interface PostResult {
+  statusCode: number | null;
+  excerpt: string | null;
+  error: string | null;
+}
+
+async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+  try {
+    const res = await request(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+    // Read at most 1 KiB and drop the rest: a receiver answering with a huge body must not cost memory.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(buf);
+      size += buf.length;
+      if (size >= EXCERPT_BYTES) break;
+    }
+    const excerpt = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    return { statusCode: res.statusCode, excerpt: excerpt || null, error: ok ? null : `HTTP ${res.statusCode}` };
+  } catch (error) {
+    const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { statusCode: null, excerpt: null, error: `timed out after ${timeoutMs} ms` };
+    const code = e.code ?? e.cause?.code;
+    return { statusCode: null, excerpt: null, error: [code, e.message ?? e.cause?.message].filter(Boolean).join(': ').slice(0, 500) || 'request failed' };
+  }
+}
+
+/**
+ * Drains the webhook outbox after commit (D3): at least once, in sequence order per webhook, with
+ * exponential backoff and jitter, then dead. Each webhook gets its own lane with one request in flight,
+ * so a slow, hanging or down receiver holds back only its own later events, never other webhooks or
+ * the job queue. Claims are leased: deliveries of a worker that died are taken over when the lease
+ * expires and sent again with the same idempotency key and body.
+ */
+export class WebhookDeliveryWorker implements BackgroundWorker {
+  readonly workerId = `webhooks-${generateUuid()}`;
+  readonly #lanes = new Map<number, Promise<void>>();
+  #claiming: Promise<void> | undefined;
+  #claimAgain = false;
+  #stopping = false;
+
+  constructor(
+    private readonly store: WebhooksStore,
+    private readonly clock: Clock,
+    private readonly options: ResolvedDeliveryOptions,
+    private readonly logger?: Pick<FastifyBaseLogger, 'error' | 'warn' | 'info'>,
+  ) {}
+
+  async tick({ wait }: { wait: boolean }): Promise<void> {
+    try {
+      await this.#claimAndLaunch();
+      if (!wait) return;
+      while (this.#lanes.size > 0) {
+        await Promise.all([...this.#lanes.values()]);
+        await this.#claimAndLaunch();
+      }
+    } catch (error) {
+      this.logger?.error({ err: error }, 'webhook delivery tick failed');
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.#stopping = true;
+    await this.#claiming;
+    await Promise.all([...this.#lanes.values()]);
+  }
+
+  #claimAndLaunch(): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = (async () => {
+      do {
+        this.#claimAgain = false;
+        const free = this.options.maxConcurrentWebhooks - this.#lanes.size;
+        if (free <= 0) break;
+        const claimed = await this.store.claimHeads(this.workerId, { ...this.#lease(), limit: free, excludeWebhookIds: [...this.#lanes.keys()] });
+        for (const c of claimed) this.#startLane(c.webhookId, c.id);
+      } while (this.#claimAgain && !this.#stopping);
+    })().finally(() => {
+      this.#claiming = undefined;
+    });
+    return this.#claiming;
+  }
+
+  #lease(): { now: string; leaseUntil: string } {
+    const now = this.clock.now();
+    return { now: now.toISOString(), leaseUntil: new Date(now.getTime() + this.options.leaseMs).toISOString() };
+  }
+
+  /** Delivers a webhook's events one after another while they succeed; a failure ends the lane until the retry is due. */
+  #startLane(webhookId: number, firstDeliveryId: number): void {
+    const lane = (async () => {
+      let next: number | undefined = firstDeliveryId;
+      while (next !== undefined) {
+        const delivered = await this.#deliver(next);
+        if (!delivered || this.#stopping) return;
+        const [head] = await this.store.claimHeads(this.workerId, { ...this.#lease(), limit: 1, webhookId, excludeWebhookIds: [] });
+        next = head?.id;
+      }
+    })()
+      .catch((error: unknown) => this.logger?.error({ err: error, webhookId }, 'webhook lane failed; its claim is retried when the lease expires'))
+      .finally(() => this.#lanes.delete(webhookId));
+    this.#lanes.set(webhookId, lane);
+  }
+
+  async #deliver(deliveryId: number): Promise<boolean> {
+    const d = await this.store.loadOutgoing(deliveryId);
+    if (!d || d.status !== 'delivering' || d.lockedBy !== this.workerId) return false;
+    const body = webhookBody(d);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'Flagdesk-Webhooks/1',
+      'x-flagdesk-idempotency-key': d.idempotencyKey,
+      'x-flagdesk-sequence': String(d.sequence),
+      'x-flagdesk-event-type': d.eventType,
+      'x-flagdesk-attempt': String(d.attempts),
+    };
+    if (d.secret) headers['x-flagsmith-signature'] = signPayload(body, d.secret);
+
+    const startedAt = this.clock.now().toISOString();
+    const t0 = performance.now();
+    const result = await postWebhook(d.url, body, headers, this.options.timeoutMs);
+    const latencyMs = Math.round(performance.now() - t0);
+    const finished = this.clock.now();
+    const succeeded = result.error === null;
+    const dead = !succeeded && d.attempts >= d.maxAttempts;
+    const nextRetryAt = succeeded || dead ? null : new Date(finished.getTime() + backoffMs(d.attempts, this.options.random, this.options.backoffBaseMs, this.options.backoffCapMs)).toISOString();
+    await this.store.finishAttempt({
+      deliveryId,
+      workerId: this.workerId,
+      startedAt,
+      finishedAt: finished.toISOString(),
+      statusCode: result.statusCode,
+      latencyMs,
+      responseExcerpt: result.excerpt,
+      error: result.error,
+      outcome: succeeded ? 'succeeded' : dead ? 'dead' : 'retry',
+      nextRetryAt,
+    });
+    if (!succeeded) this.logger?.warn({ deliveryId, webhookId: d.webhookId, attempt: d.attempts, error: result.error, dead }, 'webhook delivery failed');
+    return succeeded;
+  }
+}

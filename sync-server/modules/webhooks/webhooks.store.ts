@@ -1,0 +1,119 @@
+import type { DbExecutor } from '../../platform/database/database.js';
+import type { WebhookFeatureState, VersionFeatureState } from '../../../src-shared/contracts/http/webhooks.contract.js';
+
+/** Where a webhook listens: one environment, or a whole organisation. */
+export type WebhookScope = { environmentId: number } | { organisationId: number };
+
+export interface WebhookRecord {
+  id: number;
+  uuid: string;
+  organisationId: number;
+  environmentId: number | null;
+  url: string;
+  enabled: boolean;
+  secret: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivering' | 'failed' | 'succeeded' | 'dead';
+
+export interface DeliveryAttemptRecord {
+  attemptNumber: number;
+  startedAt: string;
+  statusCode: number | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  error: string | null;
+  outcome: 'succeeded' | 'retry' | 'dead' | 'abandoned';
+  nextRetryAt: string | null;
+}
+
+export interface DeliveryRecord {
+  id: number;
+  uuid: string;
+  webhookId: number;
+  eventUuid: string;
+  eventType: string;
+  eventData: unknown;
+  eventCreatedAt: string;
+  sequence: number;
+  idempotencyKey: string;
+  status: DeliveryStatus;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: string;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+/** What the worker needs to send one delivery. */
+export interface OutgoingDelivery extends DeliveryRecord {
+  url: string;
+  secret: string | null;
+  lockedBy: string | null;
+}
+
+export interface NewDelivery {
+  uuid: string;
+  webhookId: number;
+  sequence: number;
+  idempotencyKey: string;
+  maxAttempts: number;
+}
+
+export interface AttemptResult {
+  deliveryId: number;
+  workerId: string;
+  startedAt: string;
+  finishedAt: string;
+  statusCode: number | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  error: string | null;
+  outcome: 'succeeded' | 'retry' | 'dead';
+  nextRetryAt: string | null;
+}
+
+/** Storage of webhooks, the event outbox and delivery attempts. */
+export interface WebhooksStore {
+  listWebhooks(scope: WebhookScope): Promise<WebhookRecord[]>;
+  /** A webhook of exactly this scope (an organisation scope never finds an environment webhook). */
+  findWebhook(id: number, scope: WebhookScope): Promise<WebhookRecord | undefined>;
+  insertWebhook(trx: DbExecutor, row: Omit<WebhookRecord, 'id'>): Promise<WebhookRecord>;
+  updateWebhook(trx: DbExecutor, id: number, patch: Partial<Pick<WebhookRecord, 'url' | 'enabled' | 'secret' | 'updatedAt'>>): Promise<void>;
+  deleteWebhook(trx: DbExecutor, id: number): Promise<void>;
+
+  // --- emission, inside the emitting transaction ---
+  /** The organisation and project of an environment; undefined when it does not exist. */
+  environmentOwner(trx: DbExecutor, environmentId: number): Promise<{ organisationId: number; projectId: number } | undefined>;
+  /** Ids of the enabled webhooks of an environment, or the organisation-level ones of an organisation. */
+  enabledWebhookIds(trx: DbExecutor, scope: WebhookScope): Promise<number[]>;
+  /** Advances and returns the scope's event sequence. Takes the row lock of the environment / organisation until commit. */
+  nextSequence(trx: DbExecutor, scope: WebhookScope): Promise<number>;
+  insertEvent(trx: DbExecutor, row: { uuid: string; eventType: string; organisationId: number; environmentId: number | null; dataJson: string; createdAt: string }): Promise<number>;
+  insertDeliveries(trx: DbExecutor, eventId: number, now: string, rows: NewDelivery[]): Promise<void>;
+  /** A feature state in the webhook shape, read inside the caller's transaction. */
+  describeFeatureState(trx: DbExecutor, featureStateId: number): Promise<WebhookFeatureState | undefined>;
+  /** The non-identity feature states of a version, in the NEW_VERSION_PUBLISHED shape. */
+  describeVersionFeatureStates(trx: DbExecutor, versionUuid: string): Promise<VersionFeatureState[]>;
+  featureName(trx: DbExecutor, featureId: number): Promise<string | undefined>;
+
+  // --- the delivery worker ---
+  /**
+   * Claims due deliveries that are at the head of their webhook (no earlier undelivered, undead event
+   * for the same webhook), with a lease. On PostgreSQL the claim skips rows another worker holds.
+   */
+  claimHeads(workerId: string, options: { now: string; leaseUntil: string; limit: number; webhookId?: number; excludeWebhookIds: number[] }): Promise<{ id: number; webhookId: number }[]>;
+  loadOutgoing(deliveryId: number): Promise<OutgoingDelivery | undefined>;
+  /** Records an attempt and, if the worker still holds the lease, the delivery's new state. */
+  finishAttempt(result: AttemptResult): Promise<void>;
+
+  // --- the deliveries API ---
+  listDeliveries(webhookId: number, options: { offset: number; limit: number; status?: DeliveryStatus }): Promise<{ total: number; items: (DeliveryRecord & { attemptLog: DeliveryAttemptRecord[] })[] }>;
+  findDelivery(webhookId: number, deliveryId: number): Promise<(DeliveryRecord & { attemptLog: DeliveryAttemptRecord[] }) | undefined>;
+  /** Queues a dead or failed delivery again (attempts reset); false when it is in another state. */
+  requeueDelivery(deliveryId: number, now: string): Promise<boolean>;
+}
