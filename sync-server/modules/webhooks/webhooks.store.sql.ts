@@ -2,9 +2,10 @@ import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from '../../platform/database/database.schema.js';
 import type { VersionFeatureState } from '../../../src-shared/contracts/http/webhooks.contract.js';
-import type { DeliveryAttemptRecord, DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookScope, WebhooksStore } from './webhooks.store.js';
+import type { DeliveryAttemptRecord, DeliveryRecord, WebhookRecord, WebhookScope, WebhooksStore } from './webhooks.store.js';
 
-const ACTIVE: DeliveryStatus[] = ['pending', 'failed', 'delivering'];
+/** Deliveries still on their way. Literal SQL: it must match the partial head index's predicate (migration 0003). */
+const ACTIVE_LITERAL = sql<boolean>`e.status in ('pending', 'failed', 'delivering')`;
 
 function toWebhook(r: Selectable<WebhooksTable>): WebhookRecord {
   return {
@@ -261,40 +262,41 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
 
     async claimHeads(workerId, { now, leaseUntil, limit, webhookId, excludeWebhookIds }) {
       if (limit <= 0) return [];
+      // Head of line per destination: only a webhook's lowest undelivered sequence may be sent, so an
+      // earlier event that is pending, retrying or in flight holds every later one back. Driven from the
+      // (few) webhooks, each head found by one probe of the partial head index.
+      const heads = k
+        .selectFrom('webhooks as w')
+        .select((eb) =>
+          eb
+            .selectFrom('webhook_deliveries as e')
+            .select('e.id')
+            .whereRef('e.webhook_id', '=', 'w.id')
+            .where(ACTIVE_LITERAL)
+            .orderBy('e.sequence')
+            .limit(1)
+            .as('head_id'),
+        )
+        .where('w.enabled', '=', true)
+        .$if(webhookId !== undefined, (q) => q.where('w.id', '=', webhookId!))
+        .$if(excludeWebhookIds.length > 0, (q) => q.where('w.id', 'not in', excludeWebhookIds));
       const due = k
         .selectFrom('webhook_deliveries as d')
-        .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
         .select('d.id')
-        .where('w.enabled', '=', true)
+        .where('d.id', 'in', heads)
         .where((eb) =>
           eb.or([
             eb.and([eb('d.status', 'in', ['pending', 'failed']), eb('d.next_attempt_at', '<=', now)]),
             eb.and([eb('d.status', '=', 'delivering'), eb('d.locked_until', '<', now)]),
           ]),
         )
-        // Head of line per destination: an earlier event for the same webhook that is still on its way
-        // (pending, retrying or in flight) holds every later one back.
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('webhook_deliveries as e')
-                .select('e.id')
-                .whereRef('e.webhook_id', '=', 'd.webhook_id')
-                .whereRef('e.sequence', '<', 'd.sequence')
-                .where('e.status', 'in', ACTIVE),
-            ),
-          ),
-        )
-        .$if(webhookId !== undefined, (q) => q.where('d.webhook_id', '=', webhookId!))
-        .$if(excludeWebhookIds.length > 0, (q) => q.where('d.webhook_id', 'not in', excludeWebhookIds))
         .orderBy('d.next_attempt_at')
         .orderBy('d.id')
         .limit(limit);
       const rows = await k
         .updateTable('webhook_deliveries')
         .set({ status: 'delivering', locked_by: workerId, locked_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
-        .where('id', 'in', db.kind === 'postgres' ? due.forUpdate('d').skipLocked() : due)
+        .where('id', 'in', db.kind === 'postgres' ? due.forUpdate().skipLocked() : due)
         .returning(['id', 'webhook_id'])
         .execute();
       return rows.map((r) => ({ id: r.id, webhookId: r.webhook_id })).sort((a, b) => a.id - b.id);
@@ -349,7 +351,7 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
       const rows = await deliveriesQuery()
         .where('d.webhook_id', '=', webhookId)
         .$if(status !== undefined, (q) => q.where('d.status', '=', status!))
-        .orderBy('d.id', 'desc')
+        .orderBy('d.sequence', 'desc')
         .limit(limit)
         .offset(offset)
         .execute();

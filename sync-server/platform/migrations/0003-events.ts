@@ -72,8 +72,11 @@ export function eventsMigration(kind: DialectName) {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .addColumn('completed_at', 'text')
         .execute();
-      await db.schema.createIndex('webhook_deliveries_head_idx').on('webhook_deliveries').columns(['webhook_id', 'status', 'sequence']).execute();
-      await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+      // One sequence number per webhook and event; listing newest first walks it backwards.
+      await db.schema.createIndex('webhook_deliveries_sequence_uq').on('webhook_deliveries').columns(['webhook_id', 'sequence']).unique().execute();
+      // The head of each webhook's queue (its lowest undelivered sequence) in one index probe, however many
+      // deliveries already succeeded. The predicate is literal so SQLite can match it to the worker's query.
+      await sql`create index webhook_deliveries_head_idx on webhook_deliveries (webhook_id, sequence) where status in ('pending', 'failed', 'delivering')`.execute(db);
 
       await id(db.schema.createTable('webhook_delivery_attempts'))
         .addColumn('delivery_id', 'integer', (c) => c.notNull().references('webhook_deliveries.id').onDelete('cascade'))
