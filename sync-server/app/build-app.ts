@@ -18,6 +18,10 @@ import { registerHealthRoutes } from '../modules/health/health.routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/webhooks.routes.js';
 import { registerAuditRoutes } from '../modules/audit/audit.routes.js';
 import { registerEmailRoutes } from '../modules/email/email.routes.js';
+import { registerOrganisationRoutes } from '../modules/organisations/organisations.routes.js';
+import { registerProjectRoutes } from '../modules/projects/projects.routes.js';
+import { registerEnvironmentRoutes } from '../modules/environments/environments.routes.js';
+import { registerPermissionRoutes } from '../modules/permissions/permissions.routes.js';
 import type { EmailSettings } from '../modules/email/email.service.js';
 import type { WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
 
@@ -85,6 +89,10 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   registerWebhookRoutes(app, services.webhooks);
   registerAuditRoutes(app, services.audit);
   registerEmailRoutes(app, services.email);
+  registerOrganisationRoutes(app, services.organisations);
+  registerProjectRoutes(app, services.projects);
+  registerEnvironmentRoutes(app, services.environments);
+  registerPermissionRoutes(app, services.permissions);
 
   if (deps.rendererDir && existsSync(deps.rendererDir)) {
     await app.register(fastifyStatic, { root: deps.rendererDir, prefix: '/', wildcard: false, index: ['index.html'] });

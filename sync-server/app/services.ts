@@ -14,6 +14,14 @@ import { createSqlWebhooksStore } from '../modules/webhooks/webhooks.store.sql.j
 import { resolveDeliveryOptions, WebhookDeliveryWorker, type WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
 import { createEmailService, type EmailService, type EmailSettings } from '../modules/email/email.service.js';
 import { createSqlEmailStore } from '../modules/email/email.store.sql.js';
+import { createOrganisationsService, type OrganisationsService } from '../modules/organisations/organisations.service.js';
+import { createSqlOrganisationsStore } from '../modules/organisations/organisations.store.sql.js';
+import { createPermissionsService, type PermissionsService } from '../modules/permissions/permissions.service.js';
+import { createSqlPermissionsStore } from '../modules/permissions/permissions.store.sql.js';
+import { createProjectsService, type ProjectsService } from '../modules/projects/projects.service.js';
+import { createSqlProjectsStore } from '../modules/projects/projects.store.sql.js';
+import { createEnvironmentsService, type EnvironmentsService } from '../modules/environments/environments.service.js';
+import { createSqlEnvironmentsStore } from '../modules/environments/environments.store.sql.js';
 
 /** What the composition root hands to services and routes. */
 export interface CoreDeps {
@@ -35,6 +43,11 @@ export interface AppServices extends CoreDeps {
   events: EventsService;
   webhooks: WebhooksService;
   email: EmailService;
+  /** The tenant tree and access management. */
+  organisations: OrganisationsService;
+  permissions: PermissionsService;
+  projects: ProjectsService;
+  environments: EnvironmentsService;
 }
 
 /** Settings of the events infrastructure (issue 4), from config in the server and shortened in tests. */
@@ -56,5 +69,10 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const webhooks = createWebhooksService({ db: deps.db, clock: deps.clock, store: webhooksStore, access, audit, nudge });
   const email = createEmailService({ store: createSqlEmailStore(deps.db), clock: deps.clock, access, jobs: deps.jobs, settings: options.email ?? { from: 'Flagdesk <flagdesk@localhost>' }, logger: options.logger });
   const auth = createAuthService(createSqlAuthStore(deps.db), deps.clock);
-  return { ...deps, access, audit, auth, events, webhooks, email };
+  const tenancy = { db: deps.db, clock: deps.clock, access, audit };
+  const organisations = createOrganisationsService({ ...tenancy, store: createSqlOrganisationsStore(), hashPassword: auth.hashPassword });
+  const permissions = createPermissionsService({ ...tenancy, store: createSqlPermissionsStore(), organisations });
+  const projects = createProjectsService({ ...tenancy, store: createSqlProjectsStore(), permissions });
+  const environments = createEnvironmentsService({ ...tenancy, store: createSqlEnvironmentsStore(), permissions });
+  return { ...deps, access, audit, auth, events, webhooks, email, organisations, permissions, projects, environments };
 }

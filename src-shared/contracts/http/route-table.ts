@@ -3,6 +3,10 @@ import type { RouteTable } from './route-contract.js';
 import { webhookRoutes } from './webhooks.contract.js';
 import { auditRoutes } from './audit.contract.js';
 import { emailRoutes } from './emails.contract.js';
+import { organisationRoutes } from './organisations.contract.js';
+import { projectRoutes } from './projects.contract.js';
+import { environmentRoutes } from './environments.contract.js';
+import { permissionRoutes } from './permissions.contract.js';
 
 /**
  * Every HTTP route of the server, by operationId. The server registers exactly these; the meta-test
@@ -14,6 +18,10 @@ export const routeTable = {
   ...webhookRoutes,
   ...auditRoutes,
   ...emailRoutes,
+  ...organisationRoutes,
+  ...projectRoutes,
+  ...environmentRoutes,
+  ...permissionRoutes,
 } satisfies RouteTable;
 
 export type OperationId = keyof typeof routeTable;
