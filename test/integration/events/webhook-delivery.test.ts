@@ -108,6 +108,17 @@ describe.each(DIALECTS)('webhook delivery to real receivers on %s', (dialect) =>
     return (await api.op('listEnvironmentWebhooks', { params: { api_key: env.apiKey } })).body[0].id;
   }
 
+  test('with the runner polling, as in the server, a commit wakes the worker and events go out without a manual pass', async () => {
+    const rx = await receiver();
+    await envHook(rx.url);
+    api.built.services.jobs.start();
+    const started = performance.now();
+    await emit(3);
+    await rx.waitFor(3);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(rx.sequences()).toEqual([1, 2, 3]);
+  });
+
   test('without a secret there is no signature header', async () => {
     const rx = await receiver();
     await envHook(rx.url);
