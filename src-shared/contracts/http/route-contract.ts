@@ -61,4 +61,9 @@ export const IdParam = Type.Integer({ minimum: 1, maximum: 2147483647 });
 export const NoContent = Type.Null();
 /** An ISO-8601 UTC timestamp. */
 export const Timestamp = Type.String({ format: 'date-time' });
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `T` or null. Null comes first on purpose: Fastify's Ajv runs with `coerceTypes`, and in an `anyOf` it
+ * coerces into the first branch that accepts the value, so `[string, null]` turned a JSON `null` into
+ * `""` (and `[integer, null]` into 0, `[boolean, null]` into false) before the null branch was tried.
+ */
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
