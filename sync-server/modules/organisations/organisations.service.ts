@@ -258,6 +258,7 @@ export function createOrganisationsService(deps: {
     async updateUserRole(p, organisationId, userId, role) {
       await access.assertOrganisation(p, organisationId, ADMIN);
       await db.transaction(async (trx) => {
+        await store.lockMembership(trx, organisationId);
         const member = await store.findMember(trx, organisationId, userId);
         if (!member) throw notFound('User');
         if (member.role === role) return;
@@ -274,6 +275,7 @@ export function createOrganisationsService(deps: {
       await access.assertOrganisation(p, organisationId, ADMIN);
       const ids = [...new Set(userIds)];
       await db.transaction(async (trx) => {
+        await store.lockMembership(trx, organisationId);
         const members: MemberRecord[] = [];
         for (const [i, id] of ids.entries()) {
           const m = await store.findMember(trx, organisationId, id);

@@ -82,6 +82,10 @@ export function createSqlOrganisationsStore(): OrganisationsStore {
       const r = await ex.selectFrom('organisation_users').select((eb) => eb.fn.countAll<number>().as('n')).where('organisation_id', '=', organisationId).where('role', '=', 'ADMIN').executeTakeFirstOrThrow();
       return Number(r.n);
     },
+    async lockMembership(ex, organisationId) {
+      // A no-op write takes the row lock on both dialects, without dialect-specific FOR UPDATE syntax.
+      await ex.updateTable('organisations').set((eb) => ({ name: eb.ref('name') })).where('id', '=', organisationId).execute();
+    },
     async findUserIdByEmail(ex, email) {
       const r = await ex.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
       return r?.id;

@@ -90,6 +90,11 @@ export interface OrganisationsStore {
   listMembers(ex: DbExecutor, organisationId: number): Promise<MemberRecord[]>;
   findMember(ex: DbExecutor, organisationId: number, userId: number): Promise<MemberRecord | undefined>;
   countAdmins(ex: DbExecutor, organisationId: number): Promise<number>;
+  /**
+   * Locks the organisation row until the transaction ends, so two concurrent role changes or removals
+   * cannot both pass the "keeps an admin" check (PostgreSQL row lock; SQLite serialises writers anyway).
+   */
+  lockMembership(ex: DbExecutor, organisationId: number): Promise<void>;
   findUserIdByEmail(ex: DbExecutor, email: string): Promise<number | undefined>;
   insertUser(ex: DbExecutor, user: NewUser): Promise<number>;
   addMember(ex: DbExecutor, organisationId: number, userId: number, role: OrganisationRole, createdAt: string): Promise<void>;

@@ -136,12 +136,24 @@ describe.each(DIALECTS)('organisation routes on %s', (dialect) => {
       expect(last.status).toBe(400);
       expect(last.body.details.reason).toBe('LAST_ADMIN');
       const other = await addMember(solo, 'second@example.com');
+      const third = await addMember(solo, 'third@example.com', 'ADMIN');
       const promoted = await solo.op('updateOrganisationUserRole', { params: { organisation_pk: solo.organisationId, user_id: other.id }, body: { role: 'ADMIN' } });
       expect(promoted).toMatchObject({ status: 200, body: { id: other.id, role: 'ADMIN' } });
       const demoted = await solo.op('updateOrganisationUserRole', { params: { organisation_pk: solo.organisationId, user_id: adminId }, body: { role: 'USER' } });
       expect(demoted.body.role).toBe('USER');
       const missing = await solo.op('updateOrganisationUserRole', { params: { organisation_pk: solo.organisationId, user_id: 99999 }, body: { role: 'USER' }, auth: other.auth });
       expect(missing.status).toBe(404);
+
+      // Two admins demoting each other at once: one wins, the organisation keeps an admin.
+      const race = await Promise.all([
+        solo.op('updateOrganisationUserRole', { params: { organisation_pk: solo.organisationId, user_id: other.id }, body: { role: 'USER' }, auth: third.auth }),
+        solo.op('updateOrganisationUserRole', { params: { organisation_pk: solo.organisationId, user_id: third.id }, body: { role: 'USER' }, auth: other.auth }),
+      ]);
+      // The loser is refused either as the last admin (400) or, if it ran second, as no longer an admin (403).
+      expect(race.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(race.filter((r) => r.status === 400 || r.status === 403)).toHaveLength(1);
+      const roles = await solo.op('listOrganisationUsers', { params: { organisation_pk: solo.organisationId }, auth: race[0].status === 200 ? third.auth : other.auth });
+      expect(roles.body.filter((u: { role: string }) => u.role === 'ADMIN')).toHaveLength(1);
     } finally {
       await solo.stop();
     }
