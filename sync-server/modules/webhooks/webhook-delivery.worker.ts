@@ -42,6 +42,8 @@ export function resolveDeliveryOptions(o: WebhookDeliveryOptions = {}): Resolved
 }
 
 const EXCERPT_BYTES = 1024;
+/** Deliveries a lane claims at once; each finished attempt renews the lease of the rest. */
+const BATCH_SIZE = 20;
 
 /** The exact bytes POSTed for a delivery: the same on every attempt, so the signature and key are stable. */
 export function webhookBody(d: Pick<OutgoingDelivery, 'eventType' | 'eventData' | 'sequence' | 'idempotencyKey' | 'eventUuid' | 'eventCreatedAt'>): string {
@@ -135,8 +137,8 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
         this.#claimAgain = false;
         const free = this.options.maxConcurrentWebhooks - this.#lanes.size;
         if (free <= 0) break;
-        const claimed = await this.store.claimHeads(this.workerId, { ...this.#lease(), limit: free, excludeWebhookIds: [...this.#lanes.keys()] });
-        for (const c of claimed) this.#startLane(c.webhookId, c.id);
+        const due = await this.store.dueWebhooks({ now: this.clock.now().toISOString(), limit: free, excludeWebhookIds: [...this.#lanes.keys()] });
+        for (const webhookId of due) if (!this.#lanes.has(webhookId)) this.#startLane(webhookId);
       } while (this.#claimAgain && !this.#stopping);
     })().finally(() => {
       this.#claiming = undefined;
@@ -144,30 +146,40 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
     return this.#claiming;
   }
 
-  #lease(): { now: string; leaseUntil: string } {
-    const now = this.clock.now();
-    return { now: now.toISOString(), leaseUntil: new Date(now.getTime() + this.options.leaseMs).toISOString() };
+  #leaseUntil(): string {
+    return new Date(this.clock.now().getTime() + this.options.leaseMs).toISOString();
   }
 
-  /** Delivers a webhook's events one after another while they succeed; a failure ends the lane until the retry is due. */
-  #startLane(webhookId: number, firstDeliveryId: number): void {
+  /**
+   * Delivers a webhook's events one after another: claims the due prefix of its queue (up to
+   * BATCH_SIZE), sends them in sequence order, and claims again. A failure ends the lane and gives the
+   * rest of the batch back unsent; they wait until the failed one's retry succeeds.
+   */
+  #startLane(webhookId: number): void {
     const lane = (async () => {
-      let next: number | undefined = firstDeliveryId;
-      while (next !== undefined) {
-        const delivered = await this.#deliver(next);
-        if (!delivered || this.#stopping) return;
-        const [head] = await this.store.claimHeads(this.workerId, { ...this.#lease(), limit: 1, webhookId, excludeWebhookIds: [] });
-        next = head?.id;
+      while (!this.#stopping) {
+        const batch = await this.store.claimBatch(this.workerId, webhookId, { now: this.clock.now().toISOString(), leaseUntil: this.#leaseUntil(), limit: BATCH_SIZE });
+        if (batch.length === 0) return;
+        for (let i = 0; i < batch.length; i++) {
+          const rest = batch.slice(i + 1).map((d) => d.id);
+          const delivered = await this.#deliver(batch[i]!, rest);
+          if (!delivered || this.#stopping) {
+            await this.store.releaseClaims(this.workerId, rest, this.clock.now().toISOString());
+            return;
+          }
+        }
       }
     })()
-      .catch((error: unknown) => this.logger?.error({ err: error, webhookId }, 'webhook lane failed; its claim is retried when the lease expires'))
+      .catch((error: unknown) => this.logger?.error({ err: error, webhookId }, 'webhook lane failed; its claims are retried when their lease expires'))
       .finally(() => this.#lanes.delete(webhookId));
     this.#lanes.set(webhookId, lane);
   }
 
-  async #deliver(deliveryId: number): Promise<boolean> {
-    const d = await this.store.loadOutgoing(deliveryId);
-    if (!d || d.status !== 'delivering' || d.lockedBy !== this.workerId) return false;
+  /**
+   * Sends one claimed delivery and records the attempt; `rest` are the batch's later claims, whose lease
+   * is renewed. True when the lane may go on.
+   */
+  async #deliver(d: OutgoingDelivery, rest: number[]): Promise<boolean> {
     const body = webhookBody(d);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -187,8 +199,8 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
     const succeeded = result.error === null;
     const dead = !succeeded && d.attempts >= d.maxAttempts;
     const nextRetryAt = succeeded || dead ? null : new Date(finished.getTime() + backoffMs(d.attempts, this.options.random, this.options.backoffBaseMs, this.options.backoffCapMs)).toISOString();
-    await this.store.finishAttempt({
-      deliveryId,
+    const attempt = {
+      deliveryId: d.id,
       workerId: this.workerId,
       startedAt,
       finishedAt: finished.toISOString(),
@@ -196,10 +208,12 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
       latencyMs,
       responseExcerpt: result.excerpt,
       error: result.error,
-      outcome: succeeded ? 'succeeded' : dead ? 'dead' : 'retry',
+      outcome: succeeded ? ('succeeded' as const) : dead ? ('dead' as const) : ('retry' as const),
       nextRetryAt,
-    });
-    if (!succeeded) this.logger?.warn({ deliveryId, webhookId: d.webhookId, attempt: d.attempts, error: result.error, dead }, 'webhook delivery failed');
-    return succeeded;
+    };
+    const held = await this.store.finishAttempt(attempt, { ids: rest, until: this.#leaseUntil() });
+    if (!succeeded) this.logger?.warn({ deliveryId: d.id, webhookId: d.webhookId, attempt: d.attempts, error: result.error, dead }, 'webhook delivery failed');
+    // A worker that lost its lease stops: another worker owns this webhook's queue now.
+    return succeeded && held;
   }
 }

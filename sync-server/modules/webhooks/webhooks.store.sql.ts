@@ -5,7 +5,15 @@ import type { VersionFeatureState } from '../../../src-shared/contracts/http/web
 import type { DeliveryAttemptRecord, DeliveryRecord, WebhookRecord, WebhookScope, WebhooksStore } from './webhooks.store.js';
 
 /** Deliveries still on their way. Literal SQL: it must match the partial head index's predicate (migration 0003). */
-const ACTIVE_LITERAL = sql<boolean>`e.status in ('pending', 'failed', 'delivering')`;
+function active(alias: 'd' | 'e' | 'x') {
+  return sql<boolean>`${sql.ref(`${alias}.status`)} in ('pending', 'failed', 'delivering')`;
+}
+
+/** May be sent now: waiting and due, or in flight under a lease that expired (its worker died). */
+function due(alias: string, now: string) {
+  const c = (column: string) => sql.ref(`${alias}.${column}`);
+  return sql<boolean>`((${c('status')} in ('pending', 'failed') and ${c('next_attempt_at')} <= ${now}) or (${c('status')} = 'delivering' and ${c('locked_until')} < ${now}))`;
+}
 
 function toWebhook(r: Selectable<WebhooksTable>): WebhookRecord {
   return {
@@ -260,57 +268,74 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
       return r?.name;
     },
 
-    async claimHeads(workerId, { now, leaseUntil, limit, webhookId, excludeWebhookIds }) {
+    async dueWebhooks({ now, limit, excludeWebhookIds }) {
       if (limit <= 0) return [];
-      // Head of line per destination: only a webhook's lowest undelivered sequence may be sent, so an
-      // earlier event that is pending, retrying or in flight holds every later one back. Driven from the
-      // (few) webhooks, each head found by one probe of the partial head index.
+      // Driven from the (few) webhooks: each head is found by one probe of the partial head index.
       const heads = k
         .selectFrom('webhooks as w')
-        .select((eb) =>
-          eb
-            .selectFrom('webhook_deliveries as e')
-            .select('e.id')
-            .whereRef('e.webhook_id', '=', 'w.id')
-            .where(ACTIVE_LITERAL)
-            .orderBy('e.sequence')
-            .limit(1)
-            .as('head_id'),
-        )
+        .select((eb) => eb.selectFrom('webhook_deliveries as e').select('e.id').whereRef('e.webhook_id', '=', 'w.id').where(active('e')).orderBy('e.sequence').limit(1).as('head_id'))
         .where('w.enabled', '=', true)
-        .$if(webhookId !== undefined, (q) => q.where('w.id', '=', webhookId!))
         .$if(excludeWebhookIds.length > 0, (q) => q.where('w.id', 'not in', excludeWebhookIds));
-      const due = k
+      const rows = await k
         .selectFrom('webhook_deliveries as d')
-        .select('d.id')
+        .select('d.webhook_id')
         .where('d.id', 'in', heads)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('d.status', 'in', ['pending', 'failed']), eb('d.next_attempt_at', '<=', now)]),
-            eb.and([eb('d.status', '=', 'delivering'), eb('d.locked_until', '<', now)]),
-          ]),
-        )
+        .where(due('d', now))
         .orderBy('d.next_attempt_at')
         .orderBy('d.id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.webhook_id);
+    },
+    async claimBatch(workerId, webhookId, { now, leaseUntil, limit }) {
+      // The first active delivery that is not due (retry pending, or in flight under a live lease) ends
+      // the prefix that may be sent now.
+      const blocker = k
+        .selectFrom('webhook_deliveries as x')
+        .select((eb) => eb.fn.min('x.sequence').as('s'))
+        .where('x.webhook_id', '=', webhookId)
+        .where(active('x'))
+        .where((eb) => eb.not(due('x', now)));
+      const prefix = k
+        .selectFrom('webhook_deliveries as e')
+        .select('e.id')
+        .where('e.webhook_id', '=', webhookId)
+        .where(active('e'))
+        .where(due('e', now))
+        .where((eb) => eb('e.sequence', '<', eb.fn.coalesce(blocker, sql<number>`2147483647`)))
+        .where((eb) => eb.exists(eb.selectFrom('webhooks as w').select('w.id').where('w.id', '=', webhookId).where('w.enabled', '=', true)))
+        .orderBy('e.sequence')
         .limit(limit);
-      const rows = await k
+      // The due condition is repeated on the updated row itself: on PostgreSQL a worker that waited for
+      // another's claim re-checks it against the row as that claim left it, and so takes nothing twice.
+      const claimed = await k
         .updateTable('webhook_deliveries')
         .set({ status: 'delivering', locked_by: workerId, locked_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
-        .where('id', 'in', db.kind === 'postgres' ? due.forUpdate().skipLocked() : due)
-        .returning(['id', 'webhook_id'])
+        .where('id', 'in', prefix)
+        .where(due('webhook_deliveries', now))
+        .returning('id')
         .execute();
-      return rows.map((r) => ({ id: r.id, webhookId: r.webhook_id })).sort((a, b) => a.id - b.id);
-    },
-    async loadOutgoing(deliveryId) {
-      const r = await deliveriesQuery()
+      if (claimed.length === 0) return [];
+      const rows = await deliveriesQuery()
         .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
         .select(['w.url', 'w.secret'])
-        .where('d.id', '=', deliveryId)
-        .executeTakeFirst();
-      return r ? { ...toDelivery(r), url: r.url, secret: r.secret, lockedBy: r.locked_by } : undefined;
+        .where('d.id', 'in', claimed.map((c) => c.id))
+        .orderBy('d.sequence')
+        .execute();
+      return rows.map((r) => ({ ...toDelivery(r), url: r.url, secret: r.secret, lockedBy: r.locked_by }));
     },
-    async finishAttempt(a) {
-      await db.transaction(async (trx) => {
+    async releaseClaims(workerId, ids, now) {
+      if (ids.length === 0) return;
+      await k
+        .updateTable('webhook_deliveries')
+        .set({ status: 'pending', attempts: sql`attempts - 1`, locked_by: null, locked_until: null, updated_at: now })
+        .where('id', 'in', ids)
+        .where('locked_by', '=', workerId)
+        .where('status', '=', 'delivering')
+        .execute();
+    },
+    async finishAttempt(a, renew) {
+      return db.transaction(async (trx) => {
         const base = { locked_by: null, locked_until: null, last_status_code: a.statusCode, last_error: a.error, updated_at: a.finishedAt };
         const set =
           a.outcome === 'succeeded'
@@ -322,6 +347,7 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
         // delivery another worker took over) still records its attempt, as abandoned.
         const updated = await trx.updateTable('webhook_deliveries').set(set).where('id', '=', a.deliveryId).where('locked_by', '=', a.workerId).where('status', '=', 'delivering').executeTakeFirst();
         const held = Number(updated.numUpdatedRows) > 0;
+        // attempt_number continues across redeliveries: one more than the delivery's last attempt.
         const previous = await trx.selectFrom('webhook_delivery_attempts').select((eb) => eb.fn.max('attempt_number').as('n')).where('delivery_id', '=', a.deliveryId).executeTakeFirst();
         await trx
           .insertInto('webhook_delivery_attempts')
@@ -338,6 +364,10 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
             next_retry_at: held ? a.nextRetryAt : null,
           })
           .execute();
+        if (held && renew && renew.ids.length > 0) {
+          await trx.updateTable('webhook_deliveries').set({ locked_until: renew.until }).where('id', 'in', renew.ids).where('locked_by', '=', a.workerId).where('status', '=', 'delivering').execute();
+        }
+        return held;
       });
     },
 

@@ -102,14 +102,22 @@ export interface WebhooksStore {
   featureName(trx: DbExecutor, featureId: number): Promise<string | undefined>;
 
   // --- the delivery worker ---
+  /** Enabled webhooks whose head delivery (lowest undelivered sequence) is due, most overdue first. */
+  dueWebhooks(options: { now: string; limit: number; excludeWebhookIds: number[] }): Promise<number[]>;
   /**
-   * Claims due deliveries that are at the head of their webhook (no earlier undelivered, undead event
-   * for the same webhook), with a lease. On PostgreSQL the claim skips rows another worker holds.
+   * Claims, with a lease, up to `limit` deliveries of one webhook: the due prefix of its queue in
+   * sequence order, starting at the head. Nothing when the head is not due (waiting for a retry, or in
+   * flight with a live lease), so a webhook's events are only ever sent in order, by one worker at a time.
    */
-  claimHeads(workerId: string, options: { now: string; leaseUntil: string; limit: number; webhookId?: number; excludeWebhookIds: number[] }): Promise<{ id: number; webhookId: number }[]>;
-  loadOutgoing(deliveryId: number): Promise<OutgoingDelivery | undefined>;
-  /** Records an attempt and, if the worker still holds the lease, the delivery's new state. */
-  finishAttempt(result: AttemptResult): Promise<void>;
+  claimBatch(workerId: string, webhookId: number, options: { now: string; leaseUntil: string; limit: number }): Promise<OutgoingDelivery[]>;
+  /**
+   * Records an attempt and, if the worker still holds the lease, the delivery's new state; in the same
+   * transaction extends the lease of the rest of the worker's batch (`renew`). False when the lease was
+   * lost (another worker took the delivery over): the attempt is recorded as abandoned.
+   */
+  finishAttempt(result: AttemptResult, renew?: { ids: number[]; until: string }): Promise<boolean>;
+  /** Gives back claimed deliveries that were not attempted (the batch stopped at a failure). */
+  releaseClaims(workerId: string, ids: number[], now: string): Promise<void>;
 
   // --- the deliveries API ---
   listDeliveries(webhookId: number, options: { offset: number; limit: number; status?: DeliveryStatus }): Promise<{ total: number; items: (DeliveryRecord & { attemptLog: DeliveryAttemptRecord[] })[] }>;
