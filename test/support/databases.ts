@@ -57,6 +57,13 @@ export async function createTestDb(kind: DialectName, options: { sqliteFile?: st
       await db.close();
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
+      // pg's pool.end() resolves before its sockets have closed. Terminating a backend whose client is
+      // still closing makes that client emit an unhandled FATAL 57P01, so wait (briefly) for them to go.
+      for (let i = 0; i < 50; i++) {
+        const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (r.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
