@@ -30,7 +30,7 @@ export function eventsMigration(kind: DialectName) {
       await db.schema.alterTable('audit_log').addColumn('hash', 'text').execute();
       await db.schema.createIndex('audit_log_chain_uq').on('audit_log').columns(['organisation_id', 'chain_seq']).unique().execute();
       await db.schema.createIndex('audit_log_project_created_idx').on('audit_log').columns(['project_id', 'created_at']).execute();
-      await db.schema.createIndex('audit_log_environment_idx').on('audit_log').columns(['environment_id']).execute();
+      await db.schema.createIndex('audit_log_environment_created_idx').on('audit_log').columns(['environment_id', 'created_at']).execute();
 
       await id(db.schema.createTable('webhooks'))
         .addColumn('uuid', 'text', (c) => c.notNull().unique())
