@@ -15,17 +15,9 @@ import type { DialectName } from '../../../sync-server/platform/database/databas
 import { eventsFixtures } from '../../support/events-fixtures.js';
 import { computeAuditHash, GENESIS_HASH } from '../../../sync-server/modules/audit/audit-chain.js';
 
-export interface BenchMetric {
-  name: string;
-  value: number;
-  unit: string;
-}
+import type { BenchMetric, BenchRunOptions } from './sections.js';
 
-export interface EventsBenchOptions {
-  dialects: DialectName[];
-  /** Smaller sizes for a smoke run. */
-  quick?: boolean;
-}
+export type EventsBenchOptions = Pick<BenchRunOptions, 'dialects'> & Partial<Pick<BenchRunOptions, 'quick'>>;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

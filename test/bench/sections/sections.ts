@@ -1,0 +1,27 @@
+import type { DialectName } from '../../../sync-server/platform/database/database.js';
+import { runEventsBench } from './events.bench.js';
+
+/** One measured figure of a section. */
+export interface BenchMetric {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+export interface BenchRunOptions {
+  dialects: DialectName[];
+  /** Smaller sizes for a smoke run. */
+  quick: boolean;
+}
+
+export interface BenchSection {
+  /** `--only=<name>` selects it. */
+  name: string;
+  description: string;
+  run(options: BenchRunOptions): Promise<BenchMetric[]>;
+}
+
+/** Every section of `npm run bench`, in the order they run. */
+export const benchSections: BenchSection[] = [
+  { name: 'events', description: 'webhook fan-out throughput and lag; audit list latency over 100k entries', run: runEventsBench },
+];
