@@ -107,6 +107,10 @@ export interface EnvironmentsTable {
   updated_at: string;
   /** Last sequence number given to an environment-scoped webhook event (migration 0003). */
   event_sequence: Generated<number>;
+  /** `v1`, `enabling`, `v2`, `disabling` or `failed`: where the v1 ↔ v2 migration job is (migration 0007). */
+  versioning_status: Generated<string>;
+  /** Progress of the running migration job, `{done, total}` as JSON; null when none runs. */
+  versioning_progress_json: string | null;
 }
 
 export interface EnvironmentApiKeysTable {
@@ -351,6 +355,34 @@ export interface EmailsTable {
   sent_at: string | null;
 }
 
+/** A feature's version in an environment (ADR 0005, migration 0007). */
+export interface EnvironmentFeatureVersionsTable {
+  id: Id;
+  uuid: string;
+  environment_id: number;
+  feature_id: number;
+  status: 'draft' | 'scheduled' | 'published' | 'conflict';
+  description: string | null;
+  /** Canonical `VersionContent` JSON (src-shared/domain/versioning). */
+  content_json: string;
+  content_hash: string;
+  /** Base64 Yjs state of a draft; null once published. */
+  draft_state: string | null;
+  base_version_uuid: string | null;
+  previous_version_uuid: string | null;
+  /** Three-way detail of a scheduled version that could not go live. */
+  conflict_json: string | null;
+  change_request_id: number | null;
+  live_from: string | null;
+  published_at: string | null;
+  created_by_user_id: number | null;
+  created_by_api_key_id: number | null;
+  published_by_user_id: number | null;
+  published_by_api_key_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   users: UsersTable;
@@ -377,4 +409,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   emails: EmailsTable;
+  environment_feature_versions: EnvironmentFeatureVersionsTable;
 }

@@ -3,6 +3,7 @@ import type { Db } from '../database/database.js';
 import { initialMigration } from './0001-initial.js';
 import { jobsMigration } from './0002-jobs.js';
 import { eventsMigration } from './0003-events.js';
+import { versionsMigration } from './0007-versions.js';
 
 /** The ordered list of migrations. Append only: a released migration is never edited. */
 function migrationsFor(db: Db): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrationsFor(db: Db): Record<string, Migration> {
     '0001-initial': initialMigration(db.kind),
     '0002-jobs': jobsMigration(db.kind),
     '0003-events': eventsMigration(db.kind),
+    '0007-versions': versionsMigration(db.kind),
   };
 }
 
