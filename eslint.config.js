@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'test/**/*.tsx', 'scripts/**'],
+    files: ['test/**/*.ts', 'test/**/*.tsx'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
   },
   {
@@ -44,6 +44,12 @@ export default tseslint.config(
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
     rules: restrict(['**/sync-server/**', '**/src-main/**', 'electron', 'node:*'], 'The renderer reaches main only through bridge/ and the server only over HTTP.'),
+  },
+  {
+    // The preload's API is touched only by src-renderer/bridge/ (ARCHITECTURE.md).
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
+    ignores: ['src-renderer/bridge/**'],
+    rules: { 'no-restricted-properties': ['error', { object: 'window', property: 'api', message: 'Use src-renderer/bridge/ to reach the desktop app.' }] },
   },
   {
     files: ['src-main/**/*.ts'],

@@ -1,0 +1,44 @@
+import { useEffect } from 'react';
+import { AppServicesContext, type AppServices } from './app-services.js';
+import { restoreSession, signIn, signOut } from './session-actions.js';
+import { onSignOutRequested } from '../bridge/desktop-bridge.js';
+import { SignInForm } from '../features/sign-in/sign-in-form.js';
+import { Navigator } from '../features/navigator/navigator.js';
+import { ErrorBoundary } from '../ui/error-boundary.js';
+
+/** The dashboard shell: restores the session, then shows the sign-in form or the navigator. */
+export function App({ services }: { services: AppServices }) {
+  const session = services.store((s) => s.session);
+
+  useEffect(() => {
+    void restoreSession(services);
+    return onSignOutRequested(services.desktop, () => void signOut(services));
+  }, [services]);
+
+  return (
+    <AppServicesContext.Provider value={services}>
+      {session.status === 'restoring' && (
+        <p role="status" className="splash">
+          Loading Flagdesk…
+        </p>
+      )}
+      {session.status === 'signedOut' && <SignInForm onSignIn={(email, password) => signIn(services, email, password)} />}
+      {session.status === 'signedIn' && (
+        <>
+          <header className="app-header">
+            <span className="brand">Flagdesk</span>
+            <span className="user">{session.user.email}</span>
+            <button type="button" onClick={() => void signOut(services)}>
+              Sign out
+            </button>
+          </header>
+          <main>
+            <ErrorBoundary feature="the navigator">
+              <Navigator />
+            </ErrorBoundary>
+          </main>
+        </>
+      )}
+    </AppServicesContext.Provider>
+  );
+}

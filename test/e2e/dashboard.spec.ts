@@ -1,0 +1,147 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotPath } from '../support/browser.js';
+import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { SignInPage } from '../support/pages/sign-in.page.js';
+import { DashboardPage } from '../support/pages/dashboard.page.js';
+
+const ADMIN = { email: 'admin@flagdesk.test', password: 'a long e2e password' };
+
+/** Admin API call on the real server, for arranging data the way a script would. */
+async function adminApi<T>(server: ServerProcess, token: string | null, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+describe('web dashboard in Chromium against a real server', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    const rendererDir = ensureRendererBuilt();
+    dataDir = tempDataDir();
+    server = await startServerProcess({
+      FLAGDESK_DATA_DIR: dataDir,
+      FLAGDESK_ADMIN_EMAIL: ADMIN.email,
+      FLAGDESK_ADMIN_PASSWORD: ADMIN.password,
+      FLAGDESK_ADMIN_ORGANISATION: 'E2E Org',
+      FLAGDESK_RENDERER_DIR: rendererDir,
+    });
+    const { key } = await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ADMIN);
+    const organisations = await adminApi<{ results: { id: number; name: string }[] }>(server, key, 'GET', '/api/v1/organisations/');
+    const organisation = organisations.results.find((o) => o.name === 'E2E Org')!;
+    const project = await adminApi<{ id: number }>(server, key, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
+    await adminApi(server, key, 'POST', '/api/v1/projects/', { name: 'Billing', organisation: organisation.id });
+    await adminApi(server, key, 'POST', '/api/v1/environments/', { name: 'Development', project: project.id });
+    await adminApi(server, key, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id, description: 'Live traffic' });
+    await adminApi(server, key, 'POST', `/api/v1/projects/${project.id}/features/`, { name: 'dark_mode', default_enabled: true });
+    await adminApi(server, key, 'POST', `/api/v1/projects/${project.id}/features/`, { name: 'checkout_banner', initial_value: 'Welcome back' });
+    await adminApi(server, key, 'POST', `/api/v1/projects/${project.id}/features/`, { name: 'dark_theme_colour', initial_value: '#222', default_enabled: true });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('signs in and navigates to an environment created through the API', async () => {
+    const { context, page, errors } = await openIsolatedPage(browser);
+    try {
+      const signIn = new SignInPage(page);
+      const dashboard = new DashboardPage(page);
+      await signIn.open(server.url);
+      await page.screenshot({ path: screenshotPath('dashboard-sign-in') });
+
+      await signIn.signIn(ADMIN.email, ADMIN.password);
+      await dashboard.waitUntilSignedIn();
+      // The only organisation opens by itself; choosing it again is harmless.
+      await dashboard.open('Organisations', 'E2E Org');
+      await dashboard.open('Projects', 'Storefront');
+      await dashboard.open('Environments', 'Production');
+
+      const details = dashboard.environmentDetails('Production');
+      await details.waitFor();
+      expect(await details.getByText('Live traffic').isVisible()).toBe(true);
+      expect(await dashboard.column('Projects').getByRole('button').allTextContents()).toEqual(['Storefront', 'Billing']);
+      expect(await dashboard.item('Environments', 'Production').getAttribute('aria-pressed')).toBe('true');
+      await page.screenshot({ path: screenshotPath('dashboard-environment'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("lists the environment's features with their states and narrows them by search", async () => {
+    const { context, page, errors } = await openIsolatedPage(browser);
+    try {
+      const signIn = new SignInPage(page);
+      const dashboard = new DashboardPage(page);
+      await signIn.open(server.url);
+      await signIn.signIn(ADMIN.email, ADMIN.password);
+      await dashboard.waitUntilSignedIn();
+      await dashboard.open('Projects', 'Storefront');
+      await dashboard.open('Environments', 'Production');
+
+      await dashboard.featureTable('Production').getByRole('rowheader', { name: 'dark_mode' }).waitFor();
+      expect(await dashboard.featureRows('Production')).toEqual([
+        ['checkout_banner', 'Off', 'Welcome back'],
+        ['dark_mode', 'On', ''],
+        ['dark_theme_colour', 'On', '#222'],
+      ]);
+
+      await dashboard.searchFeatures('DARK');
+      await dashboard.featureTable('Production').getByRole('rowheader', { name: 'checkout_banner' }).waitFor({ state: 'detached' });
+      expect((await dashboard.featureRows('Production')).map(([name]) => name)).toEqual(['dark_mode', 'dark_theme_colour']);
+      await page.screenshot({ path: screenshotPath('dashboard-features-search'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('refuses a wrong password with a message and keeps the form', async () => {
+    const { context, page } = await openIsolatedPage(browser);
+    try {
+      const signIn = new SignInPage(page);
+      await signIn.open(server.url);
+      await signIn.signIn(ADMIN.email, 'not the password');
+      await signIn.alert.waitFor();
+      expect(await signIn.alert.textContent()).toBe('The email or password is not correct.');
+      await page.screenshot({ path: screenshotPath('dashboard-sign-in-refused') });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('signs in with the keyboard alone, keeps the session across a reload, and signs out', async () => {
+    const { context, page, errors } = await openIsolatedPage(browser);
+    try {
+      const signIn = new SignInPage(page);
+      const dashboard = new DashboardPage(page);
+      await signIn.open(server.url);
+      await signIn.signInWithKeyboard(ADMIN.email, ADMIN.password);
+      await dashboard.waitUntilSignedIn();
+
+      await page.reload();
+      await dashboard.waitUntilSignedIn();
+      await dashboard.column('Projects').waitFor();
+
+      await dashboard.signOut();
+      await signIn.form.waitFor();
+      await page.reload();
+      await signIn.form.waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
