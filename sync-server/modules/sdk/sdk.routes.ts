@@ -1,0 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sdkRoutes } from '../../../src-shared/contracts/http/sdk.contract.js';
+import { AppError } from '../../../src-shared/errors/app-error.js';
+import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
+import { route, type HttpApp } from '../../app/http/http-app.js';
+import type { SdkClient, SdkService } from './sdk.service.js';
+
+function clientOf(request: FastifyRequest): SdkClient {
+  const caller = request.sdkCaller;
+  if (!caller) throw new AppError(ErrorCode.UNAUTHENTICATED, 'X-Environment-Key header is required.');
+  return { environmentId: caller.environmentId, isServerKey: caller.isServerKey };
+}
+
+/** Sends JSON that is already serialised (cached per document revision) as is. */
+async function sendJson(reply: FastifyReply, json: string): Promise<never> {
+  await reply.code(200).header('content-type', 'application/json; charset=utf-8').send(json);
+  return undefined as never;
+}
+
+/**
+ * Sends the document itself: the cached JSON goes out as is (no re-serialisation of a large object on
+ * every poll), and a matching If-None-Match gets 304 with no body.
+ */
+async function sendDocument(reply: FastifyReply, sdk: SdkService, client: SdkClient, ifNoneMatch: string | undefined): Promise<never> {
+  const doc = await sdk.environmentDocument(client, ifNoneMatch);
+  // Caches may keep it but must ask again each time: the ETag makes that cheap.
+  reply.header('etag', doc.etag).header('cache-control', 'no-cache');
+  if (!doc.isModified) await reply.code(304).send();
+  else await sendJson(reply, doc.json);
+  return undefined as never;
+}
+
+export function registerSdkRoutes(app: HttpApp, sdk: SdkService): void {
+  const r = sdkRoutes;
+  route(app, 'getSdkFlags', r.getSdkFlags, async ({ request, reply, query }) => {
+    const client = clientOf(request);
+    return query.feature === undefined ? sendJson(reply, await sdk.environmentFlagsJson(client)) : sdk.environmentFlags(client, query.feature);
+  });
+  route(app, 'getSdkIdentity', r.getSdkIdentity, ({ request, query }) => sdk.identityFlags(clientOf(request), query.identifier));
+  route(app, 'identifySdkIdentity', r.identifySdkIdentity, ({ request, body }) => sdk.identify(clientOf(request), body));
+  route(app, 'getEnvironmentDocument', r.getEnvironmentDocument, ({ request, reply }) => {
+    const header = request.headers['if-none-match'];
+    return sendDocument(reply, sdk, clientOf(request), Array.isArray(header) ? header.join(',') : header);
+  });
+}

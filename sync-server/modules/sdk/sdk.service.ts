@@ -1,0 +1,142 @@
+import type { SdkFlagWire, SdkIdentitiesResponseWire } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
+import type { SdkTraitInput } from '../../../src-shared/contracts/http/sdk.contract.js';
+import {
+  getEnvironmentFeatureStates,
+  getIdentityFeatureStates,
+  identityHashKey,
+  toSdkFlag,
+  toSdkTraits,
+  type EvaluatedFlag,
+  type TraitInput,
+} from '../../../src-shared/domain/evaluation/index.js';
+import { AppError, notFound } from '../../../src-shared/errors/app-error.js';
+import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
+import type { IdentitiesService, TraitValue } from '../identities/identities.service.js';
+import type { DocumentCache, DocumentSnapshot } from './document-cache.js';
+
+/** Who calls the SDK API: an environment, by its client-side or a server-side key. */
+export interface SdkClient {
+  environmentId: number;
+  isServerKey: boolean;
+}
+
+export interface IdentifyInput {
+  /** Omitted or empty: a fully transient identity (Flagsmith keys it by a hash of the traits). */
+  identifier?: string | undefined;
+  traits?: readonly SdkTraitInput[] | undefined;
+  /** Evaluate without creating the identity or storing traits. */
+  transient?: boolean | undefined;
+}
+
+/** The environment document as served: JSON with its ETag, or "not modified" for a matching If-None-Match. */
+export type DocumentResponse = { isModified: true; etag: string; json: string } | { isModified: false; etag: string };
+
+/**
+ * The SDK API (remote and local evaluation). Every call starts from the environment's cached document
+ * (rebuilt when its revision moved), so remote evaluation runs the same engine on the same data the
+ * SDKs evaluate locally. Client-side keys never see server-key-only features; disabled flags are left
+ * out when the environment (else its project) hides them; an organisation that stopped serving flags
+ * gets PERMISSION_DENIED everywhere.
+ */
+export interface SdkService {
+  /** The environment's flags; with `featureName`, that one flag (NOT_FOUND when it is not served). */
+  environmentFlags(client: SdkClient, featureName?: string): Promise<SdkFlagWire[] | SdkFlagWire>;
+  /** The environment's flags as JSON, serialised once per document revision and key kind (the hot path of SDK polling). */
+  environmentFlagsJson(client: SdkClient): Promise<string>;
+  /** Flags and stored traits of an identity; creates the identity on first sight. */
+  identityFlags(client: SdkClient, identifier: string): Promise<SdkIdentitiesResponseWire>;
+  /**
+   * Identify with traits. Traits are stored when the organisation persists trait data and the key may
+   * set them (server-side keys always; client-side keys when the environment allows client traits);
+   * otherwise they only take part in this evaluation, merged over the stored ones.
+   */
+  identify(client: SdkClient, input: IdentifyInput): Promise<SdkIdentitiesResponseWire>;
+  /** The document for local evaluation (the route requires a server-side key). */
+  environmentDocument(client: SdkClient, ifNoneMatch: string | undefined): Promise<DocumentResponse>;
+}
+
+/** Whether an If-None-Match header value names this ETag (a list, `*`, or a weak form of it). */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+export function createSdkService(deps: { cache: DocumentCache; identities: IdentitiesService }): SdkService {
+  const { cache, identities } = deps;
+
+  async function snapshotFor(client: SdkClient): Promise<DocumentSnapshot> {
+    const found = await cache.get(client.environmentId);
+    // The key was valid a moment ago; an environment deleted since is simply gone.
+    if (!found) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid X-Environment-Key.');
+    if (found.stopServingFlags) throw new AppError(ErrorCode.PERMISSION_DENIED, 'Organisation is disabled from serving flags.');
+    return found.snapshot;
+  }
+
+  function toWire(snapshot: DocumentSnapshot, flags: readonly EvaluatedFlag[], identityId: number | null): SdkFlagWire[] {
+    return flags.map((flag) => {
+      const feature = snapshot.features.get(flag.feature.id);
+      if (!feature) throw new Error(`Invariant violated: feature ${flag.feature.id} is in the document but not in its metadata`);
+      const stateId = flag.featureState.django_id ?? 0;
+      return toSdkFlag(flag, { environmentId: snapshot.environmentId, feature, featureSegmentId: snapshot.featureSegmentIdByStateId.get(stateId) ?? null, identityId });
+    });
+  }
+
+  function environmentFlagsOf(snapshot: DocumentSnapshot, client: SdkClient): { flags: SdkFlagWire[]; json: string } {
+    const kind = client.isServerKey ? 'server' : 'client';
+    const memo = snapshot.flagsMemo[kind];
+    if (memo) return memo;
+    const flags = toWire(snapshot, getEnvironmentFeatureStates(snapshot.document, { excludeServerKeyOnly: !client.isServerKey }), null);
+    const computed = { flags, json: JSON.stringify(flags) };
+    snapshot.flagsMemo[kind] = computed;
+    return computed;
+  }
+
+  function evaluateIdentity(snapshot: DocumentSnapshot, client: SdkClient, identity: { id: number | null; identifier: string }, traits: readonly TraitInput[]): SdkIdentitiesResponseWire {
+    const doc = snapshot.document;
+    const key = identityHashKey({ environmentApiKey: doc.api_key, identifier: identity.identifier, identityId: identity.id, useCompositeKey: doc.use_identity_composite_key_for_hashing });
+    // Identity overrides come from the document (they bump its revision), as in local evaluation.
+    const flags = getIdentityFeatureStates(doc, { identifier: identity.identifier, key }, traits, { excludeServerKeyOnly: !client.isServerKey });
+    const overriddenIdentityId = snapshot.identityIdByIdentifier.get(identity.identifier) ?? identity.id;
+    return { identifier: identity.identifier, flags: toWire(snapshot, flags, overriddenIdentityId), traits: toSdkTraits(traits) };
+  }
+
+  return {
+    async environmentFlags(client, featureName) {
+      const snapshot = await snapshotFor(client);
+      const { flags } = environmentFlagsOf(snapshot, client);
+      if (featureName === undefined) return flags;
+      const flag = flags.find((f) => f.feature.name === featureName);
+      if (!flag) throw notFound('Feature');
+      return flag;
+    },
+
+    async environmentFlagsJson(client) {
+      return environmentFlagsOf(await snapshotFor(client), client).json;
+    },
+
+    async identityFlags(client, identifier) {
+      const snapshot = await snapshotFor(client);
+      const result = await identities.identifyWithTraits(client.environmentId, identifier, [], { persist: true });
+      return evaluateIdentity(snapshot, client, result.identity, result.traits);
+    },
+
+    async identify(client, input) {
+      const snapshot = await snapshotFor(client);
+      const doc = snapshot.document;
+      const isPersisted = doc.project.organisation.persist_trait_data && (client.isServerKey || doc.allow_client_traits);
+      // The identities service validates each value (and names the bad one); the contract leaves it untyped.
+      const traits = (input.traits ?? []).map((t) => ({ trait_key: t.trait_key, trait_value: t.trait_value as TraitValue | null, transient: t.transient }));
+      const result = await identities.identifyWithTraits(client.environmentId, input.identifier || null, traits, { persist: isPersisted, isTransientIdentity: input.transient === true });
+      return evaluateIdentity(snapshot, client, result.identity, result.traits);
+    },
+
+    async environmentDocument(client, ifNoneMatch) {
+      const snapshot = await snapshotFor(client);
+      if (matchesEtag(ifNoneMatch, snapshot.etag)) return { isModified: false, etag: snapshot.etag };
+      return { isModified: true, etag: snapshot.etag, json: snapshot.json };
+    },
+  };
+}
