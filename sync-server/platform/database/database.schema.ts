@@ -374,6 +374,8 @@ export interface EnvironmentFeatureVersionsTable {
   conflict_json: string | null;
   change_request_id: number | null;
   live_from: string | null;
+  /** Go-live order per (environment, feature): the live version is the greatest (live_from, live_seq). */
+  live_seq: number | null;
   published_at: string | null;
   created_by_user_id: number | null;
   created_by_api_key_id: number | null;

@@ -30,6 +30,8 @@ export function versionsMigration(kind: DialectName) {
         .addColumn('conflict_json', 'text')
         .addColumn('change_request_id', 'integer')
         .addColumn('live_from', 'text')
+        // Go-live order per (environment, feature): breaks live_from ties, which one clock tick can produce.
+        .addColumn('live_seq', 'integer')
         .addColumn('published_at', 'text')
         .addColumn('created_by_user_id', 'integer')
         .addColumn('created_by_api_key_id', 'integer')
@@ -40,7 +42,7 @@ export function versionsMigration(kind: DialectName) {
         .execute();
       // The versions list (newest first) and the live-version lookup (greatest live_from <= now).
       await db.schema.createIndex('efv_env_feature_created_idx').on('environment_feature_versions').columns(['environment_id', 'feature_id', 'created_at']).execute();
-      await db.schema.createIndex('efv_env_feature_live_idx').on('environment_feature_versions').columns(['environment_id', 'feature_id', 'status', 'live_from']).execute();
+      await db.schema.createIndex('efv_env_feature_live_idx').on('environment_feature_versions').columns(['environment_id', 'feature_id', 'status', 'live_from', 'live_seq']).execute();
       // The scheduler's due query: scheduled versions by live_from.
       await db.schema.createIndex('efv_status_live_idx').on('environment_feature_versions').columns(['status', 'live_from']).execute();
       await db.schema.createIndex('feature_states_version_idx').on('feature_states').column('environment_feature_version_uuid').execute();
