@@ -1,53 +1,19 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { TestApi } from '../../support/api-harness.js';
-import { DIALECTS } from '../../support/databases.js';
+import { createTestDb, DIALECTS } from '../../support/databases.js';
+import { buildApp } from '../../../sync-server/app/build-app.js';
+import { createManualClock } from '../../../sync-server/platform/clock/clock.js';
+import { SmtpReceiver } from '../../support/webhook-receiver.js';
 import { scheduledChangeConflictEmail } from '../../../sync-server/modules/email/email-templates.js';
-
-interface ReceivedMail {
-  from: string | undefined;
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on 127.0.0.1; `failing` makes it refuse messages with a 451. */
-async function startSmtp(): Promise<{ url: string; mails: ReceivedMail[]; setFailing(v: boolean): void; close(): Promise<void> }> {
-  const mails: ReceivedMail[] = [];
-  let failing = false;
-  const server = new SMTPServer({
-    authOptional: true,
-    // A loopback test server: no TLS, so the client must not try STARTTLS with an untrusted certificate.
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        if (failing) return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined, to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    mails,
-    setFailing: (v) => {
-      failing = v;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe.each(DIALECTS)('email on %s', (dialect) => {
   let api: TestApi | undefined;
-  let smtp: Awaited<ReturnType<typeof startSmtp>> | undefined;
+  let smtp: SmtpReceiver | undefined;
   afterEach(async () => {
     await api?.stop();
-    await smtp?.close();
+    await smtp?.stop();
     api = undefined;
     smtp = undefined;
   });
@@ -55,7 +21,7 @@ describe.each(DIALECTS)('email on %s', (dialect) => {
   const emails = async () => (await api!.op('listOrganisationEmails', { params: { organisation_pk: api!.organisationId } })).body.results;
 
   test('the scheduled-change conflict email reaches a real SMTP server after commit, naming feature, environment, time and version', async () => {
-    smtp = await startSmtp();
+    smtp = await new SmtpReceiver().start();
     api = await new TestApi(dialect, { email: { smtpUrl: smtp.url, from: 'Flagdesk <noreply@flagdesk.test>', smtpTimeoutMs: 5000 } }).start();
     const rendered = scheduledChangeConflictEmail({
       recipientName: 'Ada',
@@ -74,8 +40,8 @@ describe.each(DIALECTS)('email on %s', (dialect) => {
     const [mail] = smtp.mails;
     expect(mail!.from).toBe('noreply@flagdesk.test');
     expect(mail!.to).toEqual(['ada@example.com', 'reviewer@example.com']);
-    const body = mail!.raw.replace(/=\r?\n/g, '');
-    expect(body).toContain("Subject: Scheduled change to 'checkout_v2' (Production) was not published");
+    const body = mail!.raw;
+    expect(mail!.subject).toBe("Scheduled change to 'checkout_v2' (Production) was not published");
     for (const part of ["feature 'checkout_v2'", "environment 'Production'", '2026-07-01T09:00:00.000Z', '9f1c2d3e-0000-4000-8000-000000000001', 'Turn on checkout &lt;v2&gt;']) expect(body).toContain(part);
 
     const [row] = await emails();
@@ -83,13 +49,13 @@ describe.each(DIALECTS)('email on %s', (dialect) => {
   });
 
   test('an SMTP failure is retried with backoff and the email is sent once the server accepts it', async () => {
-    smtp = await startSmtp();
-    smtp.setFailing(true);
+    smtp = await new SmtpReceiver().start();
+    smtp.failing = true;
     api = await new TestApi(dialect, { email: { smtpUrl: smtp.url, from: 'flagdesk@flagdesk.test', smtpTimeoutMs: 5000 } }).start();
     await api.testDb.db.transaction((trx) => api!.built.services.email.send(trx, { organisationId: api!.organisationId, to: ['ops@example.com'], subject: 'Hello', text: 'body' }));
     await api.built.services.jobs.runOnce();
     expect((await emails())[0]).toMatchObject({ status: 'queued', error: expect.stringContaining('451') });
-    smtp.setFailing(false);
+    smtp.failing = false;
     api.clock.advanceMs(5000);
     await api.built.services.jobs.runOnce();
     expect(smtp.mails).toHaveLength(1);
@@ -107,5 +73,25 @@ describe.each(DIALECTS)('email on %s', (dialect) => {
     await api.testDb.db.transaction((trx) => api!.built.services.email.send(trx, { organisationId: api!.organisationId, to: ['x@example.com'], subject: 'Kept', text: 'stored' }));
     await api.built.services.jobs.runOnce();
     expect((await emails()).map((e: { subject: string; status: string }) => [e.subject, e.status])).toEqual([['Kept', 'stored']]);
+  });
+
+  test('without SMTP the kept email is logged with its recipients, subject and text', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const testDb = await createTestDb(dialect);
+    const built = await buildApp({ db: testDb.db, clock: createManualClock('2026-06-01T12:00:00.000Z'), logger: pino({ level: 'info' }, sink) });
+    try {
+      await testDb.db.transaction((trx) => built.services.email.send(trx, { organisationId: null, to: ['ops@example.com'], subject: 'Scheduled change failed', text: 'details' }));
+      await built.services.jobs.runOnce();
+      expect(lines).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('no SMTP configured'), to: ['ops@example.com'], subject: 'Scheduled change failed', text: 'details' }));
+    } finally {
+      await built.app.close();
+      await testDb.drop();
+    }
   });
 });

@@ -293,3 +293,49 @@ describe.each(DIALECTS)('webhook delivery to real receivers on %s', (dialect) =>
     expect(integrity.body).toMatchObject({ is_valid: true, first_broken: null });
   });
 });
+
+describe.each(DIALECTS)('webhook retry schedule on %s', (dialect) => {
+  // Jitter draws, in order: the low end, the high end, the middle, the low end, and one whose delay the cap cuts.
+  const draws = [0, 0.999, 0.5, 0, 0.2];
+  let api: TestApi;
+  let rx: WebhookReceiver;
+
+  beforeEach(async () => {
+    let i = 0;
+    api = await new TestApi(dialect, { webhooks: { timeoutMs: 1500, backoffBaseMs: 1000, backoffCapMs: 5000, maxAttempts: 6, random: () => draws[i++] ?? 0.5 } }).start();
+    rx = await new WebhookReceiver().start();
+    rx.behaviour = 502;
+  });
+  afterEach(async () => {
+    await rx.stop();
+    await api.stop();
+  });
+
+  test('retries back off exponentially from the base, scaled by a jitter of 0.5 to 1.5, capped, until the delivery is dead', async () => {
+    const env = await eventsFixtures(api).environment(await eventsFixtures(api).project());
+    const hook = await api.op('createEnvironmentWebhook', { params: { api_key: env.apiKey }, body: { url: rx.url } });
+    await api.testDb.db.transaction((trx) => api.built.services.events.emit(trx, { scope: { environmentId: env.id }, eventType: 'FLAG_UPDATED', data: {} }));
+    await api.built.services.jobs.runOnce();
+    const delays: number[] = [];
+    for (;;) {
+      const [d] = (await api.op('listEnvironmentWebhookDeliveries', { params: { api_key: env.apiKey, id: hook.body.id } })).body.results;
+      if (d.status === 'dead') break;
+      const last = d.attempt_log[0];
+      const delay = Date.parse(last.next_retry_at) - Date.parse(last.started_at);
+      delays.push(delay);
+      // Not sent a moment before it is due; sent when it is.
+      api.clock.advanceMs(delay - 1);
+      await api.built.services.jobs.runOnce();
+      expect(rx.requests).toHaveLength(delays.length);
+      api.clock.advanceMs(1);
+      await api.built.services.jobs.runOnce();
+      expect(rx.requests).toHaveLength(delays.length + 1);
+    }
+    // base·2^(n-1)·(0.5 + draw), at most the cap: 1000·0.5, 2000·1.499, 4000·1.0, 8000·0.5, min(16000·0.7, 5000).
+    expect(delays).toEqual([500, 2998, 4000, 4000, 5000]);
+    expect(rx.requests).toHaveLength(6);
+    const [dead] = (await api.op('listEnvironmentWebhookDeliveries', { params: { api_key: env.apiKey, id: hook.body.id } })).body.results;
+    expect(dead).toMatchObject({ status: 'dead', attempts: 6, last_status_code: 502 });
+    expect(dead.attempt_log[0]).toMatchObject({ outcome: 'dead', next_retry_at: null, response_excerpt: 'failing with 502', latency_ms: expect.any(Number) });
+  });
+});
