@@ -20,6 +20,7 @@ import { bumpDocumentRevision } from '../sdk/document-revision.js';
 import type { FeatureStateRecord, FeaturesStore, Page } from './features.store.js';
 import { exceedsHundred, inferRawValue, parseTypedValue } from './flag-value-input.js';
 import { toEnvironmentFeatureStateWire, toFeatureStateWire } from './feature-wire.js';
+import type { VersionsService } from '../versions/versions.service.js';
 
 type EnvironmentScope = Awaited<ReturnType<AccessService['assertEnvironment']>>;
 type MultivariateInput = { multivariate_feature_option: number; percentage_allocation: number }[];
@@ -36,7 +37,10 @@ interface StateChange {
  * module and are neither listed nor changed here). VIEW_ENVIRONMENT reads; UPDATE_FEATURE_STATE
  * saves an environment default; a segment override needs UPDATE_FEATURE_STATE or
  * MANAGE_SEGMENT_OVERRIDES. An environment default cannot be deleted (it lives as long as its
- * feature). On an environment with v2 versioning these routes still change the live state in place.
+ * feature). On an environment with v2 versioning these routes still change the live state in place:
+ * the environment routes list and change only the rows of each feature's live version (creating no
+ * version, as Flagsmith's spec says), and a row of any other version (history, draft, scheduled) cannot
+ * be changed here (PRECONDITION_FAILED by id, NOT_FOUND under the environment routes).
  *
  * Every save is one transaction with its audit entry, one FLAG_UPDATED event (FLAG_DELETED for a
  * deleted override) and a bump of the environment's document revision.
@@ -57,9 +61,38 @@ export interface FeatureStatesService {
   removeInEnvironment(p: Principal, apiKey: string, id: number): Promise<void>;
 }
 
-export function createFeatureStatesService(deps: { db: Db; clock: Clock; store: FeaturesStore; access: AccessService; audit: AuditService; events: EventsService }): FeatureStatesService {
+export function createFeatureStatesService(deps: {
+  db: Db;
+  clock: Clock;
+  store: FeaturesStore;
+  access: AccessService;
+  audit: AuditService;
+  events: EventsService;
+  /** The live version per feature on v2 environments (none: every environment is treated as v1). */
+  versions?: Pick<VersionsService, 'liveVersionUuids'>;
+}): FeatureStatesService {
   const { db, clock, store, access, audit, events } = deps;
   const k = db.kysely;
+
+  async function liveVersions(ex: DbExecutor, environmentId: number): Promise<ReadonlyMap<number, string>> {
+    return deps.versions ? deps.versions.liveVersionUuids(environmentId, clock.now(), ex) : new Map();
+  }
+
+  /** Whether SDKs are served this row: its feature's live version's, or (no version) a v1 row. */
+  async function isServed(ex: DbExecutor, s: FeatureStateRecord): Promise<boolean> {
+    const live = (await liveVersions(ex, s.environmentId)).get(s.featureId);
+    return live === undefined ? s.environmentFeatureVersionUuid === null : s.environmentFeatureVersionUuid === live;
+  }
+
+  /** v2: only the live version's rows change in place; other versions are immutable or drafts of the versions routes. */
+  async function assertServed(ex: DbExecutor, s: FeatureStateRecord): Promise<void> {
+    if (await isServed(ex, s)) return;
+    throw new AppError(
+      ErrorCode.PRECONDITION_FAILED,
+      `Feature state ${s.id} belongs to version ${s.environmentFeatureVersionUuid ?? '(none)'}, which is not live: change a v2 feature through the versions endpoints.`,
+      { details: { reason: 'FEATURE_STATE_NOT_LIVE' } },
+    );
+  }
 
   /** A segment override may be saved with either of two permissions (Flagsmith added the second later). */
   async function assertCanSave(p: Principal, environmentId: number, isOverride: boolean): Promise<EnvironmentScope> {
@@ -160,7 +193,7 @@ export function createFeatureStatesService(deps: { db: Db; clock: Clock; store: 
   /** An environment-route state: an environment default of that environment, else 404. */
   async function loadEnvironmentDefault(ex: DbExecutor, scope: EnvironmentScope, id: number): Promise<FeatureStateRecord> {
     const s = await store.findState(ex, id);
-    if (!s || s.environmentId !== scope.environmentId || s.featureSegmentId !== null) throw notFound('Feature state');
+    if (!s || s.environmentId !== scope.environmentId || s.featureSegmentId !== null || !(await isServed(ex, s))) throw notFound('Feature state');
     return s;
   }
 
@@ -205,7 +238,11 @@ export function createFeatureStatesService(deps: { db: Db; clock: Clock; store: 
       if (input.environment !== undefined && input.environment !== current.environmentId) throw validationFailed('body/environment', 'cannot be changed');
       if (input.feature_segment !== undefined && input.feature_segment !== current.featureSegmentId) throw validationFailed('body/feature_segment', 'cannot be changed');
       const value = input.feature_state_value === undefined ? undefined : parseTypedValue('body/feature_state_value', input.feature_state_value);
-      const saved = await db.transaction(async (trx) => save(trx, p, scope, await loadState(trx, id), { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values }));
+      const saved = await db.transaction(async (trx) => {
+        const before = await loadState(trx, id);
+        await assertServed(trx, before);
+        return save(trx, p, scope, before, { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values });
+      });
       return toFeatureStateWire(saved);
     },
 
@@ -215,6 +252,7 @@ export function createFeatureStatesService(deps: { db: Db; clock: Clock; store: 
       if (current.featureSegmentId === null) throw validationFailed('params/id', 'an environment default feature state cannot be deleted; delete the feature instead');
       await db.transaction(async (trx) => {
         const before = await loadState(trx, id);
+        await assertServed(trx, before);
         const previousState = await events.describeFeatureState(trx, id);
         assert(previousState, `feature state ${id} exists`);
         await record(trx, p, scope, before, 'deleted');
@@ -226,7 +264,8 @@ export function createFeatureStatesService(deps: { db: Db; clock: Clock; store: 
 
     async listInEnvironment(p, apiKey, filter, page) {
       const scope = await access.assertEnvironmentByApiKey(p, apiKey);
-      const { total, items } = await store.listStates(k, { environmentId: scope.environmentId, featureId: filter.feature, featureName: filter.feature_name, defaultsOnly: true }, page);
+      const live = await liveVersions(k, scope.environmentId);
+      const { total, items } = await store.listStates(k, { environmentId: scope.environmentId, featureId: filter.feature, featureName: filter.feature_name, defaultsOnly: true, liveVersions: live }, page);
       return { total, items: items.map(toEnvironmentFeatureStateWire) };
     },
 

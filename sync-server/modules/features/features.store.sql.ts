@@ -84,6 +84,16 @@ export function createSqlFeaturesStore(): FeaturesStore {
     if (filter.featureId !== undefined) q = q.where('feature_states.feature_id', '=', filter.featureId);
     if (filter.featureSegmentId !== undefined) q = q.where('feature_states.feature_segment_id', '=', filter.featureSegmentId);
     if (filter.defaultsOnly) q = q.where('feature_states.feature_segment_id', 'is', null);
+    if (filter.liveVersions !== undefined) {
+      const uuids = [...filter.liveVersions.values()];
+      const versioned = [...filter.liveVersions.keys()];
+      q = q.where((eb) =>
+        eb.or([
+          ...(uuids.length > 0 ? [eb('feature_states.environment_feature_version_uuid', 'in', uuids)] : []),
+          eb.and([eb('feature_states.environment_feature_version_uuid', 'is', null), ...(versioned.length > 0 ? [eb('feature_states.feature_id', 'not in', versioned)] : [])]),
+        ]),
+      );
+    }
     if (filter.featureName !== undefined) {
       const name = filter.featureName;
       q = q.where((eb) => eb.exists(eb.selectFrom('features').select('features.id').whereRef('features.id', '=', 'feature_states.feature_id').where('features.name', '=', name)));

@@ -83,6 +83,11 @@ export interface FeatureStateListFilter {
   featureName?: string | undefined;
   /** Only environment defaults (no segment overrides). Identity overrides are never listed. */
   defaultsOnly?: boolean;
+  /**
+   * The live version uuid per feature (v2, from the versions service): a feature with a live version
+   * shows only that version's rows, any other feature only its rows without a version (what SDKs see).
+   */
+  liveVersions?: ReadonlyMap<number, string> | undefined;
 }
 
 /** A feature segment, read to validate a segment override (the segments module owns the table). */
