@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           environment: 'node',
           include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
+          // Contract suites create a PostgreSQL database and seed it through the API in beforeAll.
+          hookTimeout: 60_000,
+          testTimeout: 30_000,
         },
       },
       {

@@ -77,8 +77,18 @@ function duplicateName(): Error {
   return validationFailed('body/name', 'Feature with that name already exists for this project. Note that feature names are case insensitive.');
 }
 
-export function createFeaturesService(deps: { db: Db; clock: Clock; store: FeaturesStore; access: AccessService; audit: AuditService; events: EventsService; environments: Pick<EnvironmentsService, 'listEnvironmentIdsOfProject'> }): FeaturesService {
-  const { db, clock, store, access, audit, events, environments } = deps;
+export function createFeaturesService(deps: {
+  db: Db;
+  clock: Clock;
+  store: FeaturesStore;
+  access: AccessService;
+  audit: AuditService;
+  events: EventsService;
+  environments: Pick<EnvironmentsService, 'listEnvironmentIdsOfProject' | 'find'>;
+  /** On a v2 environment a new feature's state lives in a version: its initial one is made with the feature. */
+  versions: { createInitialVersion(trx: DbExecutor, environmentId: number, featureId: number): Promise<unknown> };
+}): FeaturesService {
+  const { db, clock, store, access, audit, events, environments, versions } = deps;
   const k = db.kysely;
 
   async function loadFeature(ex: DbExecutor, projectId: number, id: number): Promise<FeatureRecord> {
@@ -187,6 +197,9 @@ export function createFeaturesService(deps: { db: Db; clock: Clock; store: Featu
               multivariateValues: options.map((o) => ({ uuid: generateUuid(), optionId: o.id, percentageAllocation: o.allocation })),
             });
             await emitUpdated(trx, p, stateId, environmentId, null);
+            // Flagsmith gives a feature created in a project with v2 environments its initial version at once;
+            // without one, SDKs of that environment (served from live versions) would not see the feature.
+            if ((await environments.find(environmentId, trx))?.useV2FeatureVersioning) await versions.createInitialVersion(trx, environmentId, featureId);
           }
           await bumpDocumentRevision(trx, { projectId });
           return featureId;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TestApi } from '../../support/api-harness.js';
 import { DIALECTS } from '../../support/databases.js';
 import { addMember, createEnvironment, createProject, otherOrganisation, type TestUser } from '../../support/tenancy.js';
+import { enableV2 } from '../../support/versions-fixtures.js';
 import { auditLogsOf, createFeature, createMvOption, documentRevision, environmentDefaultState, insertFeatureSegment, webhookEventsOf } from '../../support/flag-fixtures.js';
 
 describe.each(DIALECTS)('feature routes on %s', (dialect) => {
@@ -29,7 +30,7 @@ describe.each(DIALECTS)('feature routes on %s', (dialect) => {
     await api.op('createEnvironmentUserPermission', { params: { api_key: dev.api_key }, body: { user: viewer.id, permissions: ['VIEW_ENVIRONMENT'] } });
     // A webhook on Development makes FLAG_UPDATED / FLAG_DELETED events observable in the outbox.
     await api.op('createEnvironmentWebhook', { params: { api_key: dev.api_key }, body: { url: 'http://127.0.0.1:9/hook' } });
-  });
+  }, 60_000);
   afterAll(() => api.stop());
 
   test('createFeature gives every environment an environment default with the inferred value and the options’ default shares', async () => {
@@ -75,6 +76,20 @@ describe.each(DIALECTS)('feature routes on %s', (dialect) => {
     expect(await documentRevision(api, prod.id)).toBeGreaterThan(before.prod);
     const events = await webhookEventsOf(api, dev.id, 'FLAG_UPDATED');
     expect(events.at(-1)).toMatchObject({ previous_state: null, new_state: { feature: { id: r.body.id, name: 'checkout_colour' }, enabled: true, feature_state_value: 42 }, changed_by: 'admin@example.com' });
+  });
+
+  test('createFeature in a project with a v2 environment gives the feature its initial live version there, so SDKs serve it', async () => {
+    const v2Project = await createProject(api, 'Versioned');
+    const v2 = await createEnvironment(api, v2Project.id, 'Versioned prod');
+    const v1 = await createEnvironment(api, v2Project.id, 'Versioned dev');
+    await enableV2(api, v2.id);
+    const r = await api.op('createFeature', { params: { project_pk: v2Project.id }, body: { name: 'fresh_on_v2', initial_value: 'blue', default_enabled: true } });
+    expect(r.status).toBe(201);
+    const versions = await api.op('listFeatureVersions', { params: { environment_pk: v2.id, feature_pk: r.body.id } });
+    expect(versions.body.results.map((v: { is_live: boolean; published: boolean }) => [v.published, v.is_live])).toEqual([[true, true]]);
+    expect((await api.op('listFeatureVersions', { params: { environment_pk: v1.id, feature_pk: r.body.id } })).status).toBe(400);
+    const flags = await api.op('getSdkFlags', { auth: '', headers: { 'x-environment-key': v2.api_key } });
+    expect(flags.body.map((f: { feature: { name: string }; enabled: boolean; feature_state_value: unknown }) => [f.feature.name, f.enabled, f.feature_state_value])).toEqual([['fresh_on_v2', true, 'blue']]);
   });
 
   test('createFeature defaults to a disabled STANDARD feature with no value', async () => {
