@@ -1,21 +1,6 @@
-/**
- * The dashboard's Content-Security-Policy: scripts, styles and API calls only from the server that
- * served the page; no plugins, no framing, no <base> rewriting. The renderer build has no inline scripts.
- */
-export function buildContentSecurityPolicy(): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
+import { buildContentSecurityPolicy } from '../../src-shared/domain/security/content-security-policy.js';
+
+export { buildContentSecurityPolicy };
 
 /**
  * Response headers with our CSP in place of any the server sent (header names compare case-insensitively,
