@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { AppServicesContext, type AppServices } from './app-services.js';
 import { restoreSession, signIn, signOut } from './session-actions.js';
+import { bindHashRoute } from './hash-route.js';
 import { onSignOutRequested } from '../bridge/desktop-bridge.js';
 import { SignInForm } from '../features/sign-in/sign-in-form.js';
 import { Navigator } from '../features/navigator/navigator.js';
@@ -10,9 +11,23 @@ import { ErrorBoundary } from '../ui/error-boundary.js';
 export function App({ services }: { services: AppServices }) {
   const session = services.store((s) => s.session);
 
+  useEffect(() => bindHashRoute(services.store, window), [services]);
+
   useEffect(() => {
     void restoreSession(services);
     return onSignOutRequested(services.desktop, () => void signOut(services));
+  }, [services]);
+
+  // Ctrl+K / ⌘K opens the command palette from anywhere once signed in.
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      if (event.key.toLowerCase() !== 'k' || !(event.ctrlKey || event.metaKey) || event.altKey) return;
+      if (services.store.getState().session.status !== 'signedIn') return;
+      event.preventDefault();
+      services.store.getState().setPaletteOpen(!services.store.getState().isPaletteOpen);
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
   }, [services]);
 
   return (
@@ -27,6 +42,10 @@ export function App({ services }: { services: AppServices }) {
         <>
           <header className="app-header">
             <span className="brand">Flagdesk</span>
+            <button type="button" className="palette-button" aria-keyshortcuts="Control+K" onClick={() => services.store.getState().setPaletteOpen(true)}>
+              <span>Go to…</span>
+              <kbd>Ctrl K</kbd>
+            </button>
             <span className="user">{session.user.email}</span>
             <button type="button" onClick={() => void signOut(services)}>
               Sign out

@@ -17,7 +17,7 @@ export class ErrorBoundary extends Component<Props, { hasFailed: boolean }> {
   override render(): ReactNode {
     if (this.state.hasFailed) {
       return (
-        <div role="alert" className="panel">
+        <div role="alert" className="panel boundary">
           <p>Something went wrong in {this.props.feature}.</p>
           <button type="button" onClick={() => this.setState({ hasFailed: false })}>
             Try again

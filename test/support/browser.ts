@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -36,9 +36,25 @@ export async function openIsolatedPage(browser: Browser): Promise<{ context: Bro
   return { context, page, errors };
 }
 
-/** Builds the app (`electron-vite build`) when out/renderer is missing, and returns the renderer folder. */
+/** The newest modification time of the files under `dir` (0 when it does not exist). */
+function newestMtimeMs(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the app (`electron-vite build`) when out/renderer is missing or older than a renderer or shared source
+ * (so a spec never drives a stale dashboard), and returns the renderer folder.
+ */
 export function ensureRendererBuilt(): string {
-  if (existsSync(join(RENDERER_DIR, 'index.html'))) return RENDERER_DIR;
+  const built = join(RENDERER_DIR, 'index.html');
+  // The bundle holds src-renderer and the src-shared code it imports.
+  const newestSource = Math.max(newestMtimeMs(join(ROOT, 'src-renderer')), newestMtimeMs(join(ROOT, 'src-shared')));
+  if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return RENDERER_DIR;
   const result = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`electron-vite build failed:\n${result.stdout}${result.stderr}`);
   return RENDERER_DIR;
@@ -48,6 +64,15 @@ export function ensureRendererBuilt(): string {
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return join(SCREENSHOT_DIR, `${name}.png`);
+}
+
+/**
+ * Writes a screenshot of the whole page to test-results/screenshots/. Scrolls to the top first: a full-page
+ * capture of a scrolled page draws the sticky header in the middle.
+ */
+export async function screenshotFullPage(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: screenshotPath(name), fullPage: true });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId } from 'react';
 import type { Resource } from '../../ui/use-resource.js';
 import { describeError } from '../../ui/error-text.js';
 
@@ -11,25 +11,25 @@ interface Props<T> {
   labelOf(item: T): string;
   selectedKey: string | undefined;
   onSelect(item: T): void;
-  children?: ReactNode;
 }
 
-/** One column of the navigator: a labelled region with a list of selectable items. */
+/** One level of the navigator: a labelled region with a list of selectable items (kept while reloading). */
 export function ListPanel<T>({ title, resource, emptyText, keyOf, labelOf, selectedKey, onSelect }: Props<T>) {
   const id = useId();
+  const items = resource.status === 'ready' ? resource.data : resource.status === 'loading' ? resource.stale : undefined;
   return (
-    <section className="panel list-panel" aria-labelledby={id}>
+    <section className="list-panel" aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
-      {resource.status === 'loading' && <p role="status">Loading…</p>}
+      {items === undefined && resource.status === 'loading' && <p role="status">Loading…</p>}
       {resource.status === 'failed' && (
         <p role="alert" className="error">
           {describeError(resource.error)}
         </p>
       )}
-      {resource.status === 'ready' && resource.data.length === 0 && <p>{emptyText}</p>}
-      {resource.status === 'ready' && resource.data.length > 0 && (
+      {items !== undefined && items.length === 0 && <p className="muted">{emptyText}</p>}
+      {items !== undefined && items.length > 0 && (
         <ul>
-          {resource.data.map((item) => (
+          {items.map((item) => (
             <li key={keyOf(item)}>
               <button type="button" aria-pressed={keyOf(item) === selectedKey} onClick={() => onSelect(item)}>
                 {labelOf(item)}

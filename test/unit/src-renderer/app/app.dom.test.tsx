@@ -6,7 +6,11 @@ import { createDashboardStore } from '../../../../src-renderer/app/dashboard.sto
 import { createFakeApiClient, type FakeApiData } from '../../../../src-renderer/data/api-client.fake.js';
 import { createMemoryTokenStore, type TokenStore } from '../../../../src-renderer/data/token-store.js';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  // The dashboard keeps its place in the URL fragment; each test starts at the root.
+  window.history.replaceState(null, '', '/');
+});
 
 const created = '2026-11-01T00:00:00.000Z';
 const organisation = (id: number, name: string) => ({
@@ -59,7 +63,7 @@ describe('dashboard app', () => {
     expect(screen.getByText('admin@example.com')).toBeTruthy();
     expect(await tokens.load()).toBe('token-1');
 
-    fireEvent.click(within(screen.getByRole('region', { name: 'Organisations' })).getByRole('button', { name: 'Acme' }));
+    fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));
     const projects = await screen.findByRole('region', { name: 'Projects' });
     expect((await within(projects).findAllByRole('button')).map((b) => b.textContent)).toEqual(['Storefront', 'Billing']);
 
@@ -75,7 +79,7 @@ describe('dashboard app', () => {
   test("lists the project's features with their state in the chosen environment, filtered by search", async () => {
     render(<App services={servicesWith()} />);
     await signInThroughForm();
-    fireEvent.click(within(screen.getByRole('region', { name: 'Organisations' })).getByRole('button', { name: 'Acme' }));
+    fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));
     fireEvent.click(await within(await screen.findByRole('region', { name: 'Projects' })).findByRole('button', { name: 'Storefront' }));
     fireEvent.click(await within(await screen.findByRole('region', { name: 'Environments' })).findByRole('button', { name: 'Production' }));
 
@@ -94,11 +98,11 @@ describe('dashboard app', () => {
   test('choosing another organisation clears the project and environment chosen before', async () => {
     render(<App services={servicesWith()} />);
     await signInThroughForm();
-    fireEvent.click(within(screen.getByRole('region', { name: 'Organisations' })).getByRole('button', { name: 'Acme' }));
+    fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));
     fireEvent.click(await within(await screen.findByRole('region', { name: 'Projects' })).findByRole('button', { name: 'Storefront' }));
     await screen.findByRole('region', { name: 'Environments' });
 
-    fireEvent.click(within(screen.getByRole('region', { name: 'Organisations' })).getByRole('button', { name: 'Globex' }));
+    fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Globex' }));
     expect(await within(screen.getByRole('region', { name: 'Projects' })).findByRole('button', { name: 'Other' })).toBeTruthy();
     expect(screen.queryByRole('region', { name: 'Environments' })).toBeNull();
   });
@@ -106,7 +110,7 @@ describe('dashboard app', () => {
   test('says so when a project has no environments', async () => {
     render(<App services={servicesWith()} />);
     await signInThroughForm();
-    fireEvent.click(within(screen.getByRole('region', { name: 'Organisations' })).getByRole('button', { name: 'Acme' }));
+    fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));
     fireEvent.click(await within(await screen.findByRole('region', { name: 'Projects' })).findByRole('button', { name: 'Billing' }));
     expect(await within(await screen.findByRole('region', { name: 'Environments' })).findByText('No environments in this project yet.')).toBeTruthy();
   });
@@ -133,5 +137,20 @@ describe('dashboard app', () => {
     render(<App services={servicesWith(tokens)} />);
     expect(await screen.findByRole('form', { name: 'Sign in to Flagdesk' })).toBeTruthy();
     expect(await tokens.load()).toBeNull();
+  });
+
+  test('opens the place the URL names after signing in, and records moves in the URL', async () => {
+    window.history.replaceState(null, '', '/#/o/1/p/10/e/key-production');
+    render(<App services={servicesWith()} />);
+    await signInThroughForm();
+    expect(await screen.findByRole('table', { name: 'Features in Production' })).toBeTruthy();
+
+    fireEvent.click(await screen.findByRole('button', { name: 'dark_mode' }));
+    expect(await screen.findByRole('heading', { name: 'dark_mode' })).toBeTruthy();
+    expect(window.location.hash).toBe('#/o/1/p/10/e/key-production/f/1000/value');
+
+    window.history.replaceState(null, '', '/#/o/1/p/10/e/key-production/settings');
+    window.dispatchEvent(new Event('popstate'));
+    expect(await screen.findByRole('switch', { name: 'Feature versioning' })).toBeTruthy();
   });
 });

@@ -1,0 +1,32 @@
+/** Where the dashboard keeps its session token between starts. */
+export interface TokenStore {
+  /** Whether the token survives a restart (false: memory only). */
+  readonly isPersistent: boolean;
+  load(): Promise<string | null>;
+  save(token: string): Promise<void>;
+  clear(): Promise<void>;
+}
+
+const KEY = 'flagdesk.session-token';
+
+/** The web dashboard's store: `localStorage` of the server's origin, or memory when storage is unavailable. */
+export function createWebTokenStore(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined): TokenStore {
+  let memory: string | null = null;
+  return {
+    isPersistent: storage !== undefined,
+    load: async () => storage?.getItem(KEY) ?? memory,
+    save: async (token) => {
+      memory = token;
+      storage?.setItem(KEY, token);
+    },
+    clear: async () => {
+      memory = null;
+      storage?.removeItem(KEY);
+    },
+  };
+}
+
+/** A store that forgets the token when the page closes. */
+export function createMemoryTokenStore(): TokenStore {
+  return { ...createWebTokenStore(undefined), isPersistent: false };
+}

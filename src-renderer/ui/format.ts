@@ -1,0 +1,17 @@
+const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+const DATE_TIME_SECONDS = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' });
+
+/**
+ * A timestamp as "25 Nov 2026, 14:05 UTC" (times are UTC on the wire and shown as UTC, D4); with
+ * seconds where several may fall in one minute (versions).
+ */
+export function formatDateTime(iso: string | null | undefined, options: { hasSeconds?: boolean } = {}): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${(options.hasSeconds ? DATE_TIME_SECONDS : DATE_TIME).format(date)} UTC`;
+}
+
+/** The first 8 characters of a uuid, as a short version label. */
+export function shortId(uuid: string): string {
+  return uuid.replace(/^v-/, '').slice(0, 8);
+}
