@@ -5,6 +5,7 @@ import { EnvironmentPermission } from '../../../src-shared/domain/permissions/pe
 import { AppError, notFound, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { applyMoves, priorityChanges } from '../../../src-shared/domain/segments/override-priority.rules.js';
+import { checkSegmentOverrideLimit, countSegmentOverrides, PlanLimit } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
 import type { FeatureSegmentWire } from '../../../src-shared/contracts/http/segments.contract.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
@@ -35,7 +36,7 @@ export interface FeatureSegmentInput {
 export type SegmentOverrideCounter = (ex: DbExecutor, environment: EnvironmentRecord) => Promise<number>;
 
 /** The limit's name, as `details.limit` of LIMIT_EXCEEDED carries it. */
-export const SEGMENT_OVERRIDES_LIMIT = 'max_segment_overrides_per_environment';
+export const SEGMENT_OVERRIDES_LIMIT = PlanLimit.MAX_SEGMENT_OVERRIDES_PER_ENVIRONMENT;
 
 /**
  * Feature segments: the container of one segment override of a feature in an environment, ordered by
@@ -95,7 +96,7 @@ export function createFeatureSegmentsService(deps: {
 
   async function countOverrides(ex: DbExecutor, env: EnvironmentRecord): Promise<number> {
     if (env.useV2FeatureVersioning && deps.countV2Overrides) return deps.countV2Overrides(ex, env);
-    return store.countOfEnvironment(ex, env.id);
+    return countSegmentOverrides({ mode: 'v1', featureSegmentRows: await store.countOfEnvironment(ex, env.id) });
   }
 
   async function featureOfProject(ex: DbExecutor, featureId: number, projectId: number): Promise<FeatureRef> {
@@ -144,7 +145,8 @@ export function createFeatureSegmentsService(deps: {
         const orderScope: PriorityScope = { featureId: feature.id, environmentId: env.id, environmentFeatureVersionUuid: null };
         await assertUnique(trx, orderScope, segment.id);
         const { maxSegmentOverridesPerEnvironment: max } = await organisations.planLimits(scope.organisationId, trx);
-        if ((await countOverrides(trx, env)) >= max) {
+        const before = await countOverrides(trx, env);
+        if (!checkSegmentOverrideLimit(before, before + 1, max).isWithinLimit) {
           throw new AppError(ErrorCode.LIMIT_EXCEEDED, `The environment has reached the maximum allowed segments overrides limit (${SEGMENT_OVERRIDES_LIMIT}: ${max}).`, {
             details: { limit: SEGMENT_OVERRIDES_LIMIT, max },
           });

@@ -7,9 +7,10 @@ import { EnvironmentPermission } from '../../../src-shared/domain/permissions/pe
 import { AppError, assert, notFound, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { inferFeatureStateValue } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
-import type { VersionContent, FlagStateContent } from '../../../src-shared/domain/versioning/version-content.js';
+import { canonicalVersionContentJson, type VersionContent, type FlagStateContent } from '../../../src-shared/domain/versioning/version-content.js';
 import { diffVersionContent, describeChange, type VersionChange } from '../../../src-shared/domain/versioning/version-diff.js';
 import { mergeVersionContent, type MergeConflict } from '../../../src-shared/domain/versioning/three-way-merge.js';
+import { checkSegmentOverrideLimit, countSegmentOverrides, historyWindowStart, liveOverridesAfterGoingLive, type LimitCheck } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
 import { createDraftDoc, loadDraftDoc, readDraftDoc, removeSegmentOverride, setEnabled, setMultivariateWeight, setValue, upsertSegmentOverride } from '../../../src-shared/domain/versioning/draft-doc.js';
 import {
   VersionStatus,
@@ -28,10 +29,11 @@ import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
 import type { EventsService } from '../webhooks/events.service.js';
 import type { EmailService } from '../email/email.service.js';
+import type { OrganisationsService } from '../organisations/organisations.service.js';
 import { scheduledChangeConflictEmail } from '../email/email-templates.js';
 import { bumpDocumentRevision } from '../sdk/document-revision.js';
 import { parseTypedValue } from '../features/flag-value-input.js';
-import type { EnvironmentRef, FeatureRef, VersionRecord, VersionStateRow, VersionsStore } from './versions.store.js';
+import type { EnvironmentRef, FeatureRef, VersionRecord, VersionStateRow, VersionsStore, VersionSummary } from './versions.store.js';
 import { conflictToWire, contentColumns, defaultContentOf, flagStateOf, parseContent, placesOverHundred, statesOfContent } from './version-content-rows.js';
 
 type Page = { offset: number; limit: number };
@@ -42,6 +44,43 @@ interface StateInput {
   feature_state_value?: { type?: 'unicode' | 'int' | 'bool' | undefined; string_value?: unknown; integer_value?: unknown; boolean_value?: unknown } | undefined;
   multivariate_feature_state_values?: MultivariateInput | undefined;
 }
+
+/** A change set in Flagsmith's shape: what `create` and change requests apply to the live content. */
+export type ChangeInputs = Pick<FeatureVersionCreateInput, 'feature_states_to_create' | 'feature_states_to_update' | 'segment_ids_to_delete_overrides'>;
+
+/** A version's content and place in the chain, for change requests (issue 5). */
+export interface VersionContentRef {
+  uuid: string;
+  environmentId: number;
+  featureId: number;
+  status: VersionStatus;
+  baseVersionUuid: string | null;
+  liveFrom: string | null;
+  content: VersionContent;
+}
+
+/** What the scheduler tells a listener when a scheduled version fails to go live on a conflict (D8). */
+export interface ScheduledConflictNotice {
+  versionUuid: string;
+  liveVersionUuid: string;
+  environment: { id: number; name: string; organisationId: number; projectId: number };
+  feature: { id: number; name: string };
+  scheduledFor: string;
+  conflicts: VersionConflictWire[];
+  detectedAt: string;
+}
+
+/**
+ * A listener's answer: the change request the version belongs to (for the event's `change_request`) and
+ * further people to email besides the version's publisher (e.g. a change request's author and assignees).
+ */
+export interface ScheduledConflictAnswer {
+  changeRequest?: { id: number; title: string } | null;
+  notify?: string[];
+}
+
+/** Runs inside the scheduler's transaction, so its writes commit with the conflict. */
+export type ScheduledConflictListener = (trx: DbExecutor, notice: ScheduledConflictNotice) => Promise<ScheduledConflictAnswer | undefined>;
 
 /** Where a version request points: the environment (v2), the feature, and the caller's scope. */
 interface VersionContext {
@@ -65,6 +104,12 @@ interface VersionContext {
  * EF_VERSION audit entry (`New version published for feature: <name>`, `related_object_uuid` = version),
  * one NEW_VERSION_PUBLISHED event, one FLAG_UPDATED per feature state that changed against the previous
  * live version (added overrides included) and one FLAG_DELETED per override it dropped.
+ *
+ * Plan limits (spec "Plan-limit accounting"): `max_segment_overrides_per_environment` counts the overrides
+ * of each feature's live version only; a version going live (publish, restore, a scheduled version at its
+ * `live_from`) that would add overrides beyond it is LIMIT_EXCEEDED (drafts may hold any number). The
+ * versions list hides versions that went live before the `feature_history_visibility_days` window,
+ * except the live one; the other reads by uuid are not limited (as Flagsmith).
  */
 export interface VersionsService {
   list(p: Principal, environmentId: number, featureId: number, filter: { isLive?: boolean | undefined; published?: boolean | undefined }, page: Page): Promise<{ total: number; items: FeatureVersionWire[] }>;
@@ -79,6 +124,26 @@ export interface VersionsService {
   /** Changes from `against` (default: the previous live version, or a draft's base) to the version. */
   diff(p: Principal, environmentId: number, featureId: number, uuid: string, against: string | undefined): Promise<FeatureVersionDiffWire>;
   getByUuid(p: Principal, uuid: string): Promise<FeatureVersionDetailWire>;
+
+  /**
+   * Sync push of a draft (D6, D7): merges a replica's Yjs update (its whole state or a delta) into the
+   * stored draft document and re-materialises the draft. Checked like the REST edits: a change to the
+   * environment default needs UPDATE_FEATURE_STATE, overrides alone MANAGE_SEGMENT_OVERRIDES; segments and
+   * options must belong to the feature. Only drafts merge (PRECONDITION_FAILED `VERSION_NOT_DRAFT`).
+   */
+  mergeDraftUpdate(p: Principal, uuid: string, update: Uint8Array): Promise<void>;
+  /**
+   * Sync push of a draft created on a replica (offline): a draft with the replica's uuid and Yjs document,
+   * based on `baseVersionUuid` (a published version of the feature, or null for the live one). Needs
+   * UPDATE_FEATURE_STATE.
+   */
+  createDraftFromUpdate(p: Principal, input: { uuid: string; environmentId: number; featureId: number; baseVersionUuid: string | null; description: string | null; update: Uint8Array }): Promise<void>;
+  /**
+   * The environment's segment overrides as `max_segment_overrides_per_environment` counts them on v2:
+   * those of each feature's live version at the clock's now. The feature-segments module counts v2
+   * environments with it.
+   */
+  countLiveSegmentOverrides(ex: DbExecutor, environmentId: number): Promise<number>;
 
   listStates(p: Principal, environmentId: number, featureId: number, uuid: string): Promise<VersionFeatureStateWire[]>;
   getState(p: Principal, environmentId: number, featureId: number, uuid: string, stateId: number): Promise<VersionFeatureStateWire>;
@@ -108,6 +173,31 @@ export interface VersionsService {
    * email to its publisher). Safe with several instances. Returns how many versions it handled.
    */
   publishDueVersions(): Promise<number>;
+
+  // ---- hooks for change requests (issue 5): no authorisation (the caller checked it); run in `trx` ----
+
+  /**
+   * The content a change set gives a feature of a v2 environment, applied to its live version (the
+   * feature's initial version is created first if it has none). Validation errors name fields under
+   * `path`. PRECONDITION_FAILED on a v1 environment.
+   */
+  composeChange(trx: DbExecutor, environmentId: number, featureId: number, input: ChangeInputs, path: string): Promise<{ live: VersionContentRef | undefined; content: VersionContent }>;
+  /** The live version of a feature with its content, or undefined. */
+  liveVersionContent(trx: DbExecutor, environmentId: number, featureId: number): Promise<VersionContentRef | undefined>;
+  /** Any version with its content, or undefined. */
+  versionContent(trx: DbExecutor, uuid: string): Promise<VersionContentRef | undefined>;
+  /**
+   * Publishes `content` as a new version made from `baseVersionUuid`: merged with what went live since
+   * (D8; a conflict throws PRECONDITION_FAILED with `details.conflicts`), live now or scheduled for a
+   * future `liveFrom`, linked to the change request. Takes the environment lock. Same effects as publish.
+   */
+  publishContent(
+    trx: DbExecutor,
+    actor: Principal,
+    change: { environmentId: number; featureId: number; content: VersionContent; baseVersionUuid: string | null; liveFrom: string | null; description: string | null; changeRequestId: number | null },
+  ): Promise<FeatureVersionWire>;
+  /** Registers a listener told about each scheduled version that does not go live on a conflict. */
+  onScheduledConflict(listener: ScheduledConflictListener): void;
 }
 
 function precondition(message: string, details?: Record<string, unknown>): AppError {
@@ -130,11 +220,11 @@ function publishedBy(p: Principal | null): { publishedByUserId: number | null; p
   return { publishedByUserId: p?.kind === 'user' ? p.userId : null, publishedByApiKeyId: p?.kind === 'api_key' ? p.apiKeyId : null };
 }
 
-function isLiveAt(v: VersionRecord, now: string): boolean {
+function isLiveAt(v: VersionSummary, now: string): boolean {
   return v.status === VersionStatus.PUBLISHED && v.liveFrom !== null && v.liveFrom <= now;
 }
 
-export function toVersionWire(v: VersionRecord, now: string): FeatureVersionWire {
+export function toVersionWire(v: VersionSummary, now: string): FeatureVersionWire {
   return {
     created_at: v.createdAt,
     updated_at: v.updatedAt,
@@ -192,11 +282,18 @@ export function createVersionsService(deps: {
   audit: AuditService;
   events: EventsService;
   email?: Pick<EmailService, 'send'>;
+  /** Plan limits of the environment's organisation. */
+  organisations: Pick<OrganisationsService, 'planLimits'>;
   logger?: Pick<FastifyBaseLogger, 'error' | 'warn'> | undefined;
 }): VersionsService {
-  const { db, clock, store, access, audit, events, email, logger } = deps;
+  const { db, clock, store, access, audit, events, email, organisations, logger } = deps;
   const k = db.kysely;
   const nowIso = () => clock.now().toISOString();
+  const conflictListeners: ScheduledConflictListener[] = [];
+
+  function contentRef(v: VersionRecord): VersionContentRef {
+    return { uuid: v.uuid, environmentId: v.environmentId, featureId: v.featureId, status: v.status, baseVersionUuid: v.baseVersionUuid, liveFrom: v.liveFrom, content: parseContent(v.contentJson) };
+  }
 
   // ---- context and authorisation ------------------------------------------------------------------
 
@@ -290,6 +387,43 @@ export function createVersionsService(deps: {
     setValue(doc, null, state.value);
     for (const optionId of Object.keys(current?.multivariateWeights ?? {})) if (state.multivariateWeights[optionId] === undefined) setMultivariateWeight(doc, null, optionId, null);
     for (const [optionId, w] of Object.entries(state.multivariateWeights)) if (current?.multivariateWeights[optionId] !== w) setMultivariateWeight(doc, null, optionId, w);
+  }
+
+  /**
+   * Applies a change set (Flagsmith's `feature_states_to_create`, `feature_states_to_update`,
+   * `segment_ids_to_delete_overrides`) to `from` as Yjs edits and returns the content; errors name the
+   * field under `path` (e.g. `body`, `body/change_sets/0`).
+   */
+  async function applyChangeInputs(trx: DbExecutor, feature: FeatureRef, from: VersionContent, input: ChangeInputs, path: string): Promise<VersionContent> {
+    const toCreate = input.feature_states_to_create ?? [];
+    const toUpdate = input.feature_states_to_update ?? [];
+    const toDelete = input.segment_ids_to_delete_overrides ?? [];
+    const options = await store.options(trx, feature.id);
+    const segmentNames = await checkSegments(trx, feature, [
+      ...toCreate.map((s, i) => ({ segmentId: s.feature_segment.segment, path: `${path}/feature_states_to_create/${i}/feature_segment/segment` })),
+      ...toUpdate.flatMap((s, i) => (s.feature_segment ? [{ segmentId: s.feature_segment.segment, path: `${path}/feature_states_to_update/${i}/feature_segment/segment` }] : [])),
+    ]);
+    const doc = createDraftDoc(from);
+    toCreate.forEach((s, i) => {
+      const at = `${path}/feature_states_to_create/${i}`;
+      const segmentId = String(s.feature_segment.segment);
+      if (readDraftDoc(doc).segmentOverrides[segmentId]) {
+        throw validationFailed(`${at}/feature_segment/segment`, `segment override already exists for segment '${segmentNames.get(s.feature_segment.segment) ?? segmentId}'`);
+      }
+      writeState(doc, segmentId, applyInput(at, emptyState(), s, options), undefined, s.feature_segment.priority);
+    });
+    toUpdate.forEach((s, i) => {
+      const at = `${path}/feature_states_to_update/${i}`;
+      const content = readDraftDoc(doc);
+      const segmentId = s.feature_segment ? String(s.feature_segment.segment) : null;
+      const current = segmentId === null ? content.environmentDefault : content.segmentOverrides[segmentId];
+      if (!current) throw validationFailed(`${at}/feature_segment/segment`, `segment override does not exist for segment '${segmentNames.get(Number(segmentId)) ?? segmentId}'`);
+      writeState(doc, segmentId, applyInput(at, current, s, options), current, s.feature_segment?.priority);
+    });
+    for (const segmentId of toDelete) removeSegmentOverride(doc, String(segmentId));
+    const content = readDraftDoc(doc);
+    if (placesOverHundred(content).length > 0) throw validationFailed(`${path}/feature_states_to_update`, 'Multivariate percentage values exceed 100%.');
+    return content;
   }
 
   // ---- drafts ---------------------------------------------------------------------------------------
@@ -386,6 +520,27 @@ export function createVersionsService(deps: {
     }
   }
 
+  /**
+   * Whether `content` going live for the feature keeps the environment within
+   * `max_segment_overrides_per_environment` (v2 count: the overrides of every feature's live version).
+   * Runs under the environment lock, so concurrent publishes see each other's counts.
+   */
+  async function checkOverrideLimit(trx: DbExecutor, ctx: { env: EnvironmentRef; feature: FeatureRef }, content: VersionContent, now: string): Promise<LimitCheck> {
+    const { maxSegmentOverridesPerEnvironment: max } = await organisations.planLimits(ctx.env.organisationId, trx);
+    const live = await store.liveOverrideCounts(trx, ctx.env.id, now);
+    const before = countSegmentOverrides({ mode: 'v2', liveOverridesByFeature: live });
+    const after = countSegmentOverrides({ mode: 'v2', liveOverridesByFeature: liveOverridesAfterGoingLive(live, ctx.feature.id, Object.keys(content.segmentOverrides).length) });
+    return checkSegmentOverrideLimit(before, after, max);
+  }
+
+  function limitExceeded(check: Extract<LimitCheck, { isWithinLimit: false }>, v: VersionRecord): AppError {
+    return new AppError(
+      ErrorCode.LIMIT_EXCEEDED,
+      `Version ${v.uuid} cannot go live: the environment would have ${check.count} segment overrides on its live versions, over the plan limit ${check.limit} (${check.max}). Remove overrides from this or other features first.`,
+      { details: { limit: check.limit, max: check.max, count: check.count } },
+    );
+  }
+
   type MergeOutcome = { kind: 'clean'; content: VersionContent } | { kind: 'conflict'; conflicts: MergeConflict[] };
 
   /** D8: the version's content merged with what went live since its base. */
@@ -433,6 +588,9 @@ export function createVersionsService(deps: {
         conflicts: merged.conflicts.map(conflictToWire),
       });
     }
+    // A scheduled version is checked now as if it went live now, and again when it does.
+    const limit = await checkOverrideLimit(trx, ctx, merged.content, now);
+    if (!limit.isWithinLimit) throw limitExceeded(limit, v);
     const patch = {
       status: isScheduled ? VersionStatus.SCHEDULED : VersionStatus.PUBLISHED,
       liveFrom,
@@ -486,6 +644,11 @@ export function createVersionsService(deps: {
       await markConflict(trx, v, live, merged.conflicts, actor, ctx, now);
       return true;
     }
+    const limit = await checkOverrideLimit(trx, ctx, merged.content, now);
+    if (!limit.isWithinLimit) {
+      await markOverLimit(trx, v, limit, actor, ctx, now);
+      return true;
+    }
     // Late (the server was down, or a newer version went live meanwhile): it goes live now, on top.
     const liveFrom = live && live.liveFrom !== null && live.liveFrom >= v.liveFrom ? now : v.liveFrom;
     const patch = {
@@ -515,6 +678,23 @@ export function createVersionsService(deps: {
       relatedObjectUuid: v.uuid,
       isSystemEvent: true,
     });
+    // Listeners (change requests, issue 5) add their own rows in this transaction and name more recipients.
+    let changeRequest: { id: number; title: string } | null = null;
+    const notify: string[] = [];
+    const notice: ScheduledConflictNotice = {
+      versionUuid: v.uuid,
+      liveVersionUuid: live.uuid,
+      environment: { id: ctx.env.id, name: ctx.env.name, organisationId: ctx.env.organisationId, projectId: ctx.env.projectId },
+      feature: { id: ctx.feature.id, name: ctx.feature.name },
+      scheduledFor: v.liveFrom ?? now,
+      conflicts: conflicts.map(conflictToWire),
+      detectedAt: now,
+    };
+    for (const listener of conflictListeners) {
+      const answer = await listener(trx, notice);
+      if (answer?.changeRequest) changeRequest = answer.changeRequest;
+      notify.push(...(answer?.notify ?? []));
+    }
     await events.emitScheduledVersionConflict(trx, {
       environmentId: ctx.env.id,
       data: {
@@ -523,15 +703,44 @@ export function createVersionsService(deps: {
         feature: { id: ctx.feature.id, name: ctx.feature.name },
         environment: { id: ctx.env.id, name: ctx.env.name, api_key: ctx.env.apiKey },
         scheduled_for: v.liveFrom ?? now,
-        change_request: null,
+        change_request: changeRequest,
         author: actor?.kind === 'user' ? { id: actor.userId, email: actor.email } : null,
         detected_at: now,
       },
     });
-    if (email && actor?.kind === 'user') {
-      const message = scheduledChangeConflictEmail({ featureName: ctx.feature.name, environmentName: ctx.env.name, scheduledAt: v.liveFrom ?? now, conflictingVersionUuid: live.uuid, scheduledVersionUuid: v.uuid });
-      await email.send(trx, { organisationId: ctx.env.organisationId, to: [actor.email], ...message });
+    if (email) {
+      const message = scheduledChangeConflictEmail({
+        featureName: ctx.feature.name,
+        environmentName: ctx.env.name,
+        scheduledAt: v.liveFrom ?? now,
+        conflictingVersionUuid: live.uuid,
+        scheduledVersionUuid: v.uuid,
+        changeRequestTitle: changeRequest?.title ?? null,
+      });
+      // One email per person (recipients do not see each other), the publisher first.
+      const recipients = [...new Set([...(actor?.kind === 'user' ? [actor.email] : []), ...notify])];
+      for (const to of recipients) await email.send(trx, { organisationId: ctx.env.organisationId, to: [to], ...message });
     }
+  }
+
+  /**
+   * A scheduled version that would exceed the segment-override limit at its `live_from` does not go live:
+   * like a merge conflict it is left in `conflict` (with no field conflicts) and an audit entry says which
+   * limit stopped it, so it is visible and can be deleted or re-created once there is room.
+   */
+  async function markOverLimit(trx: DbExecutor, v: VersionRecord, limit: Extract<LimitCheck, { isWithinLimit: false }>, actor: Principal | null, ctx: { env: EnvironmentRef; feature: FeatureRef }, now: string): Promise<void> {
+    await store.updateVersion(trx, v.id, { status: VersionStatus.CONFLICT, publishedAt: null, conflictJson: '[]', updatedAt: now });
+    await audit.record(trx, actor, {
+      organisationId: ctx.env.organisationId,
+      projectId: ctx.env.projectId,
+      environmentId: ctx.env.id,
+      log: `Scheduled version for feature: ${ctx.feature.name} was not published: the environment would have ${limit.count} segment overrides, over the plan limit ${limit.limit} (${limit.max})`,
+      relatedObjectType: AuditObjectType.EF_VERSION,
+      relatedObjectId: null,
+      relatedObjectUuid: v.uuid,
+      isSystemEvent: true,
+    });
+    logger?.warn({ versionUuid: v.uuid, limit: limit.limit, max: limit.max, count: limit.count }, 'scheduled version not published: plan limit exceeded');
   }
 
   async function initialVersion(trx: DbExecutor, env: EnvironmentRef, feature: FeatureRef, now: string): Promise<string | undefined> {
@@ -578,6 +787,22 @@ export function createVersionsService(deps: {
     return uuid;
   }
 
+  /** The segments and multivariate options a draft merged from a replica refers to must be the feature's. */
+  async function checkDraftReferences(ex: DbExecutor, feature: FeatureRef, content: VersionContent): Promise<void> {
+    await checkSegments(
+      ex,
+      feature,
+      Object.keys(content.segmentOverrides).map((id) => ({ segmentId: Number(id), path: `draft/segmentOverrides/${id}` })),
+    );
+    const options = await store.options(ex, feature.id);
+    const places = [{ path: 'draft/environmentDefault', state: content.environmentDefault }, ...Object.entries(content.segmentOverrides).map(([id, state]) => ({ path: `draft/segmentOverrides/${id}`, state }))];
+    for (const { path, state } of places) {
+      for (const optionId of Object.keys(state.multivariateWeights)) {
+        if (!options.has(Number(optionId))) throw validationFailed(`${path}/multivariateWeights/${optionId}`, `option ${optionId} is not an option of this feature`);
+      }
+    }
+  }
+
   async function namesFor(ex: DbExecutor, ctx: VersionContext, contents: VersionContent[]) {
     const segmentIds = [...new Set(contents.flatMap((c) => Object.keys(c.segmentOverrides)).map(Number))];
     const segments = await store.segments(ex, segmentIds);
@@ -592,24 +817,21 @@ export function createVersionsService(deps: {
     async list(p, environmentId, featureId, filter, page) {
       const ctx = await contextOf(p, environmentId, featureId, EnvironmentPermission.VIEW_ENVIRONMENT);
       const now = nowIso();
-      const { total, items } = await store.listVersions(k, ctx.env.id, ctx.feature.id, { ...filter, now }, page);
+      const { featureHistoryVisibilityDays } = await organisations.planLimits(ctx.env.organisationId);
+      const visibleFrom = historyWindowStart(now, featureHistoryVisibilityDays);
+      // The live version is listed however old it is (the current state of a flag is never hidden).
+      const alwaysUuid = visibleFrom === null ? undefined : (await store.liveVersion(k, ctx.env.id, ctx.feature.id, now))?.uuid;
+      const { total, items } = await store.listVersions(k, ctx.env.id, ctx.feature.id, { ...filter, now, visibleFrom, alwaysUuid }, page);
       return { total, items: items.map((v) => toVersionWire(v, now)) };
     },
 
     async create(p, environmentId, featureId, input) {
-      const toCreate = input.feature_states_to_create ?? [];
       const toUpdate = input.feature_states_to_update ?? [];
-      const toDelete = input.segment_ids_to_delete_overrides ?? [];
       const touchesDefault = input.publish_immediately === true || toUpdate.some((s) => !s.feature_segment);
       const ctx = await contextOf(p, environmentId, featureId, touchesDefault ? EnvironmentPermission.UPDATE_FEATURE_STATE : 'OVERRIDES');
       const created = await db.transaction(async (trx) => {
         // Publishing takes the environment lock; take it first so the live version read below stays live.
         if (input.publish_immediately) await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
-        const options = await store.options(trx, ctx.feature.id);
-        const segmentNames = await checkSegments(trx, ctx.feature, [
-          ...toCreate.map((s, i) => ({ segmentId: s.feature_segment.segment, path: `body/feature_states_to_create/${i}/feature_segment/segment` })),
-          ...toUpdate.flatMap((s, i) => (s.feature_segment ? [{ segmentId: s.feature_segment.segment, path: `body/feature_states_to_update/${i}/feature_segment/segment` }] : [])),
-        ]);
         let live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         if (!live && !(await store.hasVersion(trx, ctx.env.id, ctx.feature.id))) {
           // A feature added after the move to v2 without its initial version: adopt its current state first.
@@ -617,26 +839,7 @@ export function createVersionsService(deps: {
           await initialVersion(trx, ctx.env, ctx.feature, nowIso());
           live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         }
-        const doc = createDraftDoc(live ? parseContent(live.contentJson) : defaultContentOf(ctx.feature));
-        toCreate.forEach((s, i) => {
-          const path = `body/feature_states_to_create/${i}`;
-          const segmentId = String(s.feature_segment.segment);
-          if (readDraftDoc(doc).segmentOverrides[segmentId]) {
-            throw validationFailed(`${path}/feature_segment/segment`, `segment override already exists for segment '${segmentNames.get(s.feature_segment.segment) ?? segmentId}'`);
-          }
-          writeState(doc, segmentId, applyInput(path, emptyState(), s, options), undefined, s.feature_segment.priority);
-        });
-        toUpdate.forEach((s, i) => {
-          const path = `body/feature_states_to_update/${i}`;
-          const content = readDraftDoc(doc);
-          const segmentId = s.feature_segment ? String(s.feature_segment.segment) : null;
-          const current = segmentId === null ? content.environmentDefault : content.segmentOverrides[segmentId];
-          if (!current) throw validationFailed(`${path}/feature_segment/segment`, `segment override does not exist for segment '${segmentNames.get(Number(segmentId)) ?? segmentId}'`);
-          writeState(doc, segmentId, applyInput(path, current, s, options), current, s.feature_segment?.priority);
-        });
-        for (const segmentId of toDelete) removeSegmentOverride(doc, String(segmentId));
-        const content = readDraftDoc(doc);
-        if (placesOverHundred(content).length > 0) throw validationFailed('body/feature_states_to_update', 'Multivariate percentage values exceed 100%.');
+        const content = await applyChangeInputs(trx, ctx.feature, live ? parseContent(live.contentJson) : defaultContentOf(ctx.feature), input, 'body');
         const draft = await insertDraft(trx, p, ctx, content, live, input.description ?? null);
         if (!input.publish_immediately) return draft;
         return publishLocked(trx, p, ctx, draft, undefined);
@@ -795,6 +998,95 @@ export function createVersionsService(deps: {
       return initialVersion(trx, env, feature, nowIso());
     },
 
+    async countLiveSegmentOverrides(ex, environmentId) {
+      return countSegmentOverrides({ mode: 'v2', liveOverridesByFeature: await store.liveOverrideCounts(ex, environmentId, nowIso()) });
+    },
+
+    async mergeDraftUpdate(p, uuid, update) {
+      const found = await store.findVersion(k, uuid);
+      if (!found) throw notFound('Version');
+      const ctx = await contextOf(p, found.environmentId, found.featureId, 'OVERRIDES');
+      // Checked before the transaction: on SQLite a read outside it would wait for it to end.
+      const mayChangeDefault = await access.assertEnvironment(p, ctx.env.id, EnvironmentPermission.UPDATE_FEATURE_STATE).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof AppError && e.code === ErrorCode.PERMISSION_DENIED) return false;
+          throw e;
+        },
+      );
+      await db.transaction(async (trx) => {
+        const v = await store.lockVersion(trx, uuid);
+        if (!v) throw notFound('Version');
+        assertDraft(v);
+        assert(v.draftState !== null, `draft ${uuid} has a document`);
+        const doc = loadDraftDoc(fromBase64(v.draftState));
+        const before = readDraftDoc(doc);
+        try {
+          Y.applyUpdate(doc, update);
+        } catch {
+          throw validationFailed('draft/state', 'is not a Yjs update');
+        }
+        const after = readDraftDoc(doc);
+        if (canonicalVersionContentJson({ environmentDefault: before.environmentDefault, segmentOverrides: {} }) !== canonicalVersionContentJson({ environmentDefault: after.environmentDefault, segmentOverrides: {} })) {
+          if (!mayChangeDefault) throw new AppError(ErrorCode.PERMISSION_DENIED, 'Changing the environment default of a draft needs UPDATE_FEATURE_STATE.');
+        }
+        await checkDraftReferences(trx, ctx.feature, after);
+        await saveDraft(trx, v, doc);
+      });
+    },
+
+    async createDraftFromUpdate(p, input) {
+      const ctx = await contextOf(p, input.environmentId, input.featureId, EnvironmentPermission.UPDATE_FEATURE_STATE);
+      await db.transaction(async (trx) => {
+        if (await store.findVersion(trx, input.uuid)) throw precondition(`Version ${input.uuid} already exists.`, { reason: 'VERSION_EXISTS' });
+        let live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
+        if (!live && !(await store.hasVersion(trx, ctx.env.id, ctx.feature.id))) {
+          await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
+          await initialVersion(trx, ctx.env, ctx.feature, nowIso());
+          live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
+        }
+        let base = live;
+        if (input.baseVersionUuid !== null) {
+          base = await store.findVersion(trx, input.baseVersionUuid);
+          if (!base || base.environmentId !== ctx.env.id || base.featureId !== ctx.feature.id || base.status !== VersionStatus.PUBLISHED) {
+            throw validationFailed('draft/baseVersionUuid', `version ${input.baseVersionUuid} is not a published version of this feature in this environment`);
+          }
+        }
+        const doc = new Y.Doc();
+        try {
+          Y.applyUpdate(doc, input.update);
+        } catch {
+          throw validationFailed('draft/state', 'is not a Yjs update');
+        }
+        const content = readDraftDoc(doc);
+        await checkDraftReferences(trx, ctx.feature, content);
+        if (placesOverHundred(content).length > 0) throw validationFailed('draft/content', 'Multivariate percentage values exceed 100%.');
+        const now = nowIso();
+        const record: Omit<VersionRecord, 'id'> = {
+          uuid: input.uuid,
+          environmentId: ctx.env.id,
+          featureId: ctx.feature.id,
+          status: VersionStatus.DRAFT,
+          description: input.description,
+          ...contentColumns(content),
+          draftState: toBase64(Y.encodeStateAsUpdate(doc)),
+          baseVersionUuid: base?.uuid ?? null,
+          previousVersionUuid: null,
+          conflictJson: null,
+          liveFrom: null,
+          liveSeq: null,
+          publishedAt: null,
+          ...createdBy(p),
+          publishedByUserId: null,
+          publishedByApiKeyId: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await store.insertVersion(trx, record);
+        await store.syncVersionStates(trx, { uuid: input.uuid, environmentId: ctx.env.id, featureId: ctx.feature.id, liveFrom: null }, statesOfContent(content), now);
+      });
+    },
+
     async liveVersionUuids(environmentId, now = clock.now(), ex = k) {
       return store.liveVersionUuids(ex, environmentId, now.toISOString());
     },
@@ -812,6 +1104,48 @@ export function createVersionsService(deps: {
       }
       return handled;
     },
+
+    async composeChange(trx, environmentId, featureId, input, path) {
+      const env = await store.findEnvironment(trx, environmentId);
+      if (!env) throw notFound('Environment');
+      if (!env.isV2) throw precondition(`Feature versioning v2 is not enabled on environment '${env.name}'.`, { reason: 'VERSIONING_NOT_ENABLED' });
+      const feature = await store.findFeature(trx, featureId);
+      if (!feature || feature.projectId !== env.projectId) throw validationFailed(`${path}/feature`, `feature ${featureId} is not a feature of this environment's project`);
+      let live = await store.liveVersion(trx, env.id, feature.id, nowIso());
+      if (!live && !(await store.hasVersion(trx, env.id, feature.id))) {
+        await bumpDocumentRevision(trx, { environmentId: env.id });
+        await initialVersion(trx, env, feature, nowIso());
+        live = await store.liveVersion(trx, env.id, feature.id, nowIso());
+      }
+      const content = await applyChangeInputs(trx, feature, live ? parseContent(live.contentJson) : defaultContentOf(feature), input, path);
+      return { live: live ? contentRef(live) : undefined, content };
+    },
+
+    async liveVersionContent(trx, environmentId, featureId) {
+      const live = await store.liveVersion(trx, environmentId, featureId, nowIso());
+      return live ? contentRef(live) : undefined;
+    },
+
+    async versionContent(trx, uuid) {
+      const v = await store.findVersion(trx, uuid);
+      return v ? contentRef(v) : undefined;
+    },
+
+    async publishContent(trx, actor, change) {
+      const env = await store.findEnvironment(trx, change.environmentId);
+      const feature = await store.findFeature(trx, change.featureId);
+      if (!env || !feature || feature.projectId !== env.projectId) throw notFound('Feature');
+      const ctx: VersionContext = { scope: { projectId: env.projectId, organisationId: env.organisationId, environmentId: env.id }, env, feature };
+      await bumpDocumentRevision(trx, { environmentId: env.id });
+      const base = change.baseVersionUuid ? await store.findVersion(trx, change.baseVersionUuid) : undefined;
+      const draft = await insertDraft(trx, actor, ctx, change.content, base, change.description);
+      if (change.changeRequestId !== null) await store.setChangeRequest(trx, draft.uuid, change.changeRequestId);
+      const published = await publishLocked(trx, actor, ctx, draft, change.liveFrom);
+      return toVersionWire(published, nowIso());
+    },
+
+    onScheduledConflict(listener) {
+      conflictListeners.push(listener);
+    },
   };
 }
-

@@ -3,12 +3,18 @@ import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { EnvironmentFeatureVersionsTable } from '../../platform/database/database.schema.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { featureStateValueOf, type TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
-import type { VersionRecord, VersionStateRow, VersionsStore, V1StateRow } from './versions.store.js';
+import type { VersionRecord, VersionStateRow, VersionsStore, VersionSummary, V1StateRow } from './versions.store.js';
 import { selectLiveVersionUuids } from './live-versions.sql.js';
 
 type Row = Selectable<EnvironmentFeatureVersionsTable>;
 
-function toRecord(r: Row): VersionRecord {
+/** Every column but the content and the draft document, which a list never shows. */
+const SUMMARY_COLUMNS = [
+  'id', 'uuid', 'environment_id', 'feature_id', 'status', 'description', 'base_version_uuid', 'previous_version_uuid', 'conflict_json', 'change_request_id', 'live_from', 'live_seq',
+  'published_at', 'created_by_user_id', 'created_by_api_key_id', 'published_by_user_id', 'published_by_api_key_id', 'created_at', 'updated_at',
+] as const;
+
+function toSummary(r: Omit<Row, 'content_json' | 'content_hash' | 'draft_state'>): VersionSummary {
   return {
     id: r.id,
     uuid: r.uuid,
@@ -16,9 +22,6 @@ function toRecord(r: Row): VersionRecord {
     featureId: r.feature_id,
     status: r.status,
     description: r.description,
-    contentJson: r.content_json,
-    contentHash: r.content_hash,
-    draftState: r.draft_state,
     baseVersionUuid: r.base_version_uuid,
     previousVersionUuid: r.previous_version_uuid,
     conflictJson: r.conflict_json,
@@ -32,6 +35,10 @@ function toRecord(r: Row): VersionRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+function toRecord(r: Row): VersionRecord {
+  return { ...toSummary(r), contentJson: r.content_json, contentHash: r.content_hash, draftState: r.draft_state };
 }
 
 function columnsOf(v: Partial<VersionRecord>) {
@@ -132,6 +139,10 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
       await ex.updateTable('environment_feature_versions').set(set as never).where('id', '=', id).execute();
     },
 
+    async setChangeRequest(ex, uuid, changeRequestId) {
+      await ex.updateTable('environment_feature_versions').set({ change_request_id: changeRequestId }).where('uuid', '=', uuid).execute();
+    },
+
     async deleteVersion(ex, uuid) {
       // Feature states go with their feature segment (FK cascade); the environment default has none.
       await ex.deleteFrom('feature_states').where('environment_feature_version_uuid', '=', uuid).execute();
@@ -145,9 +156,18 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
       if (filter.isLive === false) q = q.where((eb) => eb.or([eb('status', '!=', 'published'), eb('live_from', '>', filter.now)]));
       if (filter.published === true) q = q.where('status', 'in', ['published', 'scheduled']);
       if (filter.published === false) q = q.where('status', 'in', ['draft', 'conflict']);
-      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const rows = await q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
-      return { total: Number(total.n), items: rows.map(toRecord) };
+      const visibleFrom = filter.visibleFrom;
+      // `isVersionVisible` (src-shared/domain/plan-limits) in SQL: drafts, the window, and the live version.
+      if (visibleFrom) {
+        const always = filter.alwaysUuid;
+        q = q.where((eb) => eb.or([eb('live_from', 'is', null), eb('live_from', '>=', visibleFrom), ...(always ? [eb('uuid', '=', always)] : [])]));
+      }
+      // The page first: one that is not full gives the total without counting (most features have few
+      // versions); a full one is counted on the (environment_id, feature_id, created_at) index alone.
+      const rows = await q.select(SUMMARY_COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+      const isPartialPage = rows.length < page.limit && (rows.length > 0 || page.offset === 0);
+      const total = isPartialPage ? page.offset + rows.length : Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      return { total, items: rows.map(toSummary) };
     },
 
     async liveVersion(ex, environmentId, featureId, now) {
@@ -173,6 +193,17 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
         .where('uuid', 'in', selectLiveVersionUuids(ex, environmentId, now))
         .execute();
       return new Map(rows.map((r) => [r.feature_id, r.uuid]));
+    },
+
+    async liveOverrideCounts(ex, environmentId, now) {
+      const rows = await ex
+        .selectFrom('feature_segments')
+        .select(['feature_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('environment_id', '=', environmentId)
+        .where('environment_feature_version_uuid', 'in', selectLiveVersionUuids(ex, environmentId, now))
+        .groupBy('feature_id')
+        .execute();
+      return new Map(rows.map((r) => [r.feature_id, Number(r.n)]));
     },
 
     async nextLiveSeq(ex, environmentId, featureId) {

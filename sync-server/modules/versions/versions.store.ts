@@ -28,6 +28,9 @@ export interface VersionRecord {
   updatedAt: string;
 }
 
+/** What the versions list shows of a version: the row without its content and draft document (ADR 0005: no joins, no blobs). */
+export type VersionSummary = Omit<VersionRecord, 'contentJson' | 'contentHash' | 'draftState'>;
+
 export type NewVersion = Omit<VersionRecord, 'id'>;
 export type VersionPatch = Partial<Omit<VersionRecord, 'id' | 'uuid' | 'environmentId' | 'featureId' | 'createdAt'>>;
 
@@ -65,6 +68,12 @@ export interface VersionListFilter {
   published?: boolean | undefined;
   /** `is_live` is judged at this time. */
   now: string;
+  /**
+   * `feature_history_visibility_days`: only versions without `live_from` or with `live_from >= visibleFrom`,
+   * plus the version `alwaysUuid` (the live one). Absent or null: the whole history.
+   */
+  visibleFrom?: string | null | undefined;
+  alwaysUuid?: string | undefined;
 }
 
 export interface FeatureRef {
@@ -112,13 +121,18 @@ export interface VersionsStore {
    */
   lockVersion(ex: DbExecutor, uuid: string, options?: { skipLocked?: boolean }): Promise<VersionRecord | undefined>;
   updateVersion(ex: DbExecutor, id: number, patch: VersionPatch): Promise<void>;
+  /** Links a version to the change request that made it (issue 5). */
+  setChangeRequest(ex: DbExecutor, uuid: string, changeRequestId: number): Promise<void>;
   /** Deletes a version with its feature segments, feature states and multivariate values. */
   deleteVersion(ex: DbExecutor, uuid: string): Promise<void>;
-  listVersions(ex: DbExecutor, environmentId: number, featureId: number, filter: VersionListFilter, page: { offset: number; limit: number }): Promise<{ total: number; items: VersionRecord[] }>;
+  /** Newest first (`created_at`, then id); `total` counts every version matching the filter. */
+  listVersions(ex: DbExecutor, environmentId: number, featureId: number, filter: VersionListFilter, page: { offset: number; limit: number }): Promise<{ total: number; items: VersionSummary[] }>;
   /** The live version of a feature: published, greatest `live_from <= now` (ties: greatest `live_seq`). */
   liveVersion(ex: DbExecutor, environmentId: number, featureId: number, now: string): Promise<VersionRecord | undefined>;
   /** Live version uuid per feature of an environment at `now`. */
   liveVersionUuids(ex: DbExecutor, environmentId: number, now: string): Promise<Map<number, string>>;
+  /** Number of segment overrides in the live version at `now`, per feature that has any (plan-limit count on v2). */
+  liveOverrideCounts(ex: DbExecutor, environmentId: number, now: string): Promise<Map<number, number>>;
   /** The next `live_seq` for a feature in an environment (call under the environment lock). */
   nextLiveSeq(ex: DbExecutor, environmentId: number, featureId: number): Promise<number>;
   /** Uuids of scheduled versions with `live_from <= now`, oldest first. */
