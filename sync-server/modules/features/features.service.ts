@@ -86,7 +86,10 @@ export function createFeaturesService(deps: {
   events: EventsService;
   environments: Pick<EnvironmentsService, 'listEnvironmentIdsOfProject' | 'find'>;
   /** On a v2 environment a new feature's state lives in a version: its initial one is made with the feature. */
-  versions: { createInitialVersion(trx: DbExecutor, environmentId: number, featureId: number): Promise<unknown> };
+  versions: {
+    createInitialVersion(trx: DbExecutor, environmentId: number, featureId: number): Promise<unknown>;
+    liveVersionUuids(environmentId: number, now?: Date, ex?: DbExecutor): Promise<Map<number, string>>;
+  };
 }): FeaturesService {
   const { db, clock, store, access, audit, events, environments, versions } = deps;
   const k = db.kysely;
@@ -142,11 +145,15 @@ export function createFeaturesService(deps: {
       const ids = items.map((f) => f.id);
       const options = await store.listOptions(k, ids);
       if (environmentId === undefined) return { total, items: items.map((f) => toFeatureWire(f, options)) };
-      const counts = await store.overrideCounts(k, environmentId, ids);
+      // On a v2 environment the state shown is the live version's (drafts and history have rows too).
+      const live = (await environments.find(environmentId, k))?.useV2FeatureVersioning ? await versions.liveVersionUuids(environmentId, clock.now(), k) : undefined;
+      const counts = await store.overrideCounts(k, environmentId, ids, live);
       const out: FeatureWire[] = [];
       for (const f of items) {
         const c = counts.get(f.id) ?? { segments: 0, identities: 0 };
-        out.push(toFeatureWire(f, options, { environment: { state: await store.environmentDefault(k, f.id, environmentId), segments: c.segments, identities: c.identities } }));
+        const liveVersion = live?.get(f.id);
+        const state = live && !liveVersion ? undefined : await store.environmentDefault(k, f.id, environmentId, liveVersion);
+        out.push(toFeatureWire(f, options, { environment: { state, segments: c.segments, identities: c.identities } }));
       }
       return { total, items: out };
     },

@@ -219,8 +219,10 @@ export function createSqlFeaturesStore(): FeaturesStore {
       const rows = await states(ex).selectAll().where('feature_id', '=', featureId).where('feature_segment_id', 'is', null).orderBy('environment_id').execute();
       return withMultivariateValues(ex, rows);
     },
-    async environmentDefault(ex, featureId, environmentId) {
-      const r = await states(ex).selectAll().where('feature_id', '=', featureId).where('environment_id', '=', environmentId).where('feature_segment_id', 'is', null).orderBy('id').executeTakeFirst();
+    async environmentDefault(ex, featureId, environmentId, version) {
+      let q = states(ex).selectAll().where('feature_id', '=', featureId).where('environment_id', '=', environmentId).where('feature_segment_id', 'is', null);
+      if (version !== undefined) q = q.where('environment_feature_version_uuid', '=', version);
+      const r = await q.orderBy('id').executeTakeFirst();
       return r && (await withMultivariateValues(ex, [r]))[0];
     },
     async stateOfFeatureSegment(ex, featureSegmentId) {
@@ -296,17 +298,19 @@ export function createSqlFeaturesStore(): FeaturesStore {
         .executeTakeFirst();
       return r && { id: r.id, featureId: r.feature_id, environmentId: r.environment_id, segmentName: r.name };
     },
-    async overrideCounts(ex, environmentId, featureIds) {
+    async overrideCounts(ex, environmentId, featureIds, liveVersions) {
       const out = new Map<number, { segments: number; identities: number }>();
       if (featureIds.length === 0) return out;
       const rows = await ex
         .selectFrom('feature_states')
-        .select(['feature_id', 'feature_segment_id', 'identity_id'])
+        .select(['feature_id', 'feature_segment_id', 'identity_id', 'environment_feature_version_uuid'])
         .where('environment_id', '=', environmentId)
         .where('feature_id', 'in', [...featureIds])
         .where((eb) => eb.or([eb('feature_segment_id', 'is not', null), eb('identity_id', 'is not', null)]))
         .execute();
       for (const r of rows) {
+        // On v2, drafts and earlier versions carry overrides of their own: only the live version's count.
+        if (liveVersions && r.identity_id === null && r.environment_feature_version_uuid !== liveVersions.get(r.feature_id)) continue;
         const c = out.get(r.feature_id) ?? { segments: 0, identities: 0 };
         if (r.identity_id !== null) c.identities += 1;
         else c.segments += 1;

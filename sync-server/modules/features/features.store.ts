@@ -133,7 +133,11 @@ export interface FeaturesStore {
   /** Environment defaults of a feature, one per environment. */
   environmentDefaults(ex: DbExecutor, featureId: number): Promise<FeatureStateRecord[]>;
   /** The environment default of a feature in one environment. */
-  environmentDefault(ex: DbExecutor, featureId: number, environmentId: number): Promise<FeatureStateRecord | undefined>;
+  /**
+   * The environment default of a feature: on a v1 environment the unversioned row (`version` undefined),
+   * on a v2 environment the row of the given version (the live one).
+   */
+  environmentDefault(ex: DbExecutor, featureId: number, environmentId: number, version?: string): Promise<FeatureStateRecord | undefined>;
   /** The state of a feature segment (its segment override), if it has one. */
   stateOfFeatureSegment(ex: DbExecutor, featureSegmentId: number): Promise<FeatureStateRecord | undefined>;
   insertState(ex: DbExecutor, state: NewFeatureState): Promise<number>;
@@ -146,5 +150,6 @@ export interface FeaturesStore {
 
   findFeatureSegment(ex: DbExecutor, id: number): Promise<FeatureSegmentRef | undefined>;
   /** Segment-override and identity-override counts per feature in one environment. */
-  overrideCounts(ex: DbExecutor, environmentId: number, featureIds: readonly number[]): Promise<Map<number, { segments: number; identities: number }>>;
+  /** Segment and identity overrides per feature; with `liveVersions` (v2), only the live version's segment overrides count. */
+  overrideCounts(ex: DbExecutor, environmentId: number, featureIds: readonly number[], liveVersions?: ReadonlyMap<number, string>): Promise<Map<number, { segments: number; identities: number }>>;
 }

@@ -90,6 +90,21 @@ describe.each(DIALECTS)('feature routes on %s', (dialect) => {
     expect((await api.op('listFeatureVersions', { params: { environment_pk: v1.id, feature_pk: r.body.id } })).status).toBe(400);
     const flags = await api.op('getSdkFlags', { auth: '', headers: { 'x-environment-key': v2.api_key } });
     expect(flags.body.map((f: { feature: { name: string }; enabled: boolean; feature_state_value: unknown }) => [f.feature.name, f.enabled, f.feature_state_value])).toEqual([['fresh_on_v2', true, 'blue']]);
+
+    // The list shows the live version's state and counts only its overrides: not the first row, not drafts.
+    const segment = await api.op('createSegment', { params: { project_pk: v2Project.id }, body: { name: 'beta', rules: [{ type: 'ALL', rules: [], conditions: [{ operator: 'EQUAL', property: 'plan', value: 'beta' }] }] } });
+    const published = await api.op('createFeatureVersion', {
+      params: { environment_pk: v2.id, feature_pk: r.body.id },
+      body: { publish_immediately: true, feature_states_to_update: [{ feature_segment: null, enabled: false, feature_state_value: { type: 'unicode', string_value: 'red' } }] },
+    });
+    expect(published.status).toBe(201);
+    const draft = await api.op('createFeatureVersion', {
+      params: { environment_pk: v2.id, feature_pk: r.body.id },
+      body: { feature_states_to_create: [{ feature_segment: { segment: segment.body.id }, enabled: true }] },
+    });
+    expect(draft.status).toBe(201);
+    const listed = await api.op('listFeatures', { params: { project_pk: v2Project.id }, query: { environment: v2.id } });
+    expect(listed.body.results.map((f: any) => [f.name, f.environment_feature_state.enabled, f.environment_feature_state.feature_state_value, f.num_segment_overrides])).toEqual([['fresh_on_v2', false, 'red', 0]]);
   });
 
   test('createFeature defaults to a disabled STANDARD feature with no value', async () => {
