@@ -69,7 +69,7 @@ export function createFeatureStatesService(deps: {
   audit: AuditService;
   events: EventsService;
   /** The live version per feature on v2 environments (none: every environment is treated as v1). */
-  versions?: Pick<VersionsService, 'liveVersionUuids'>;
+  versions?: Pick<VersionsService, 'liveVersionUuids' | 'refreshContentFromStates'>;
 }): FeatureStatesService {
   const { db, clock, store, access, audit, events } = deps;
   const k = db.kysely;
@@ -154,6 +154,8 @@ export function createFeatureStatesService(deps: {
     const previousState = (await events.describeFeatureState(trx, before.id)) ?? null;
     await store.updateState(trx, before.id, { enabled: change.enabled, value: change.value, updatedAt: clock.now().toISOString() });
     if (multivariate) await store.replaceMultivariateValues(trx, before.id, multivariate);
+    // v2: the row is the live version's; its stored content must follow, or the next draft would undo this.
+    if (before.environmentFeatureVersionUuid !== null) await deps.versions?.refreshContentFromStates(trx, before.environmentFeatureVersionUuid);
     const after = await loadState(trx, before.id);
     await record(trx, p, scope, after, 'updated');
     const newState = await events.describeFeatureState(trx, before.id);
@@ -259,6 +261,7 @@ export function createFeatureStatesService(deps: {
         await events.emitFlagDeleted(trx, { environmentId: before.environmentId, previousState, changedBy: p });
         await bumpDocumentRevision(trx, { environmentId: before.environmentId });
         await store.deleteState(trx, id);
+        if (before.environmentFeatureVersionUuid !== null) await deps.versions?.refreshContentFromStates(trx, before.environmentFeatureVersionUuid);
       });
     },
 

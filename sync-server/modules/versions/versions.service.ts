@@ -182,6 +182,12 @@ export interface VersionsService {
    * `path`. PRECONDITION_FAILED on a v1 environment.
    */
   composeChange(trx: DbExecutor, environmentId: number, featureId: number, input: ChangeInputs, path: string): Promise<{ live: VersionContentRef | undefined; content: VersionContent }>;
+  /**
+   * After a legacy in-place write on a v2 environment (the `featurestates` endpoints change the live
+   * version's rows, as the spec says), makes the version's stored content match its rows again, so the
+   * next draft, diff or merge starts from what SDKs are served instead of silently undoing that write.
+   */
+  refreshContentFromStates(trx: DbExecutor, versionUuid: string): Promise<void>;
   /** The live version of a feature with its content, or undefined. */
   liveVersionContent(trx: DbExecutor, environmentId: number, featureId: number): Promise<VersionContentRef | undefined>;
   /** Any version with its content, or undefined. */
@@ -1119,6 +1125,21 @@ export function createVersionsService(deps: {
       }
       const content = await applyChangeInputs(trx, feature, live ? parseContent(live.contentJson) : defaultContentOf(feature), input, path);
       return { live: live ? contentRef(live) : undefined, content };
+    },
+
+    async refreshContentFromStates(trx, versionUuid) {
+      const v = await store.findVersion(trx, versionUuid);
+      if (!v) throw notFound('Version');
+      const rows = await store.versionStates(trx, versionUuid);
+      const weightsOf = (r: (typeof rows)[number]) => r.multivariateValues.map((m) => ({ optionId: m.optionId, percentageAllocation: m.percentageAllocation }));
+      const defaultRow = rows.find((r) => r.segmentId === null);
+      const previous = parseContent(v.contentJson);
+      const content: VersionContent = {
+        environmentDefault: defaultRow ? flagStateOf(defaultRow.enabled, defaultRow.value, weightsOf(defaultRow)) : previous.environmentDefault,
+        segmentOverrides: Object.fromEntries(rows.filter((r) => r.segmentId !== null).map((r) => [String(r.segmentId), { priority: r.priority ?? 0, ...flagStateOf(r.enabled, r.value, weightsOf(r)) }])),
+      };
+      const columns = contentColumns(content);
+      if (columns.contentHash !== v.contentHash) await store.updateVersion(trx, v.id, { ...columns, updatedAt: nowIso() });
     },
 
     async liveVersionContent(trx, environmentId, featureId) {

@@ -80,4 +80,16 @@ describe.each(DIALECTS)('legacy environment feature-state writes on a v2 environ
     expect(Boolean(row.enabled)).toBe(false);
     expect(row.string_value).toBe('hello');
   });
+  test('a legacy update is kept by the next version: a new draft starts from it and publishing does not undo it', async () => {
+    const [live] = await listed();
+    expect((await api.op('partialUpdateEnvironmentFeatureState', { params: { environment_api_key: env.clientKey, id: live!.id }, body: { feature_state_value: 'from a script' } })).status).toBe(200);
+    api.clock.advanceMs(1000);
+    // A draft made now, changing only `enabled`, must carry the script's value into the next version.
+    const next = await api.op('createFeatureVersion', {
+      params: { environment_pk: env.environmentId, feature_pk: featureId },
+      body: { publish_immediately: true, feature_states_to_update: [{ feature_segment: null, enabled: false }] },
+    });
+    expect(next.status).toBe(201);
+    expect(await flag()).toMatchObject({ enabled: false, feature_state_value: 'from a script' });
+  });
 });
