@@ -1,15 +1,16 @@
 import type { Db, DbExecutor } from '../../platform/database/database.js';
+import { changeToWire } from '../versions/version-change-wire.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
 import { AppError, notFound, permissionDenied, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { canonicalVersionContentJson, hashVersionContent, type VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
-import { describeChange, diffVersionContent, type VersionChange } from '../../../src-shared/domain/versioning/version-diff.js';
+import { describeChange, diffVersionContent } from '../../../src-shared/domain/versioning/version-diff.js';
 import { mergeVersionContent, resolveMergeConflicts, type MergeSide } from '../../../src-shared/domain/versioning/three-way-merge.js';
 import { changeRequestBindingHash, changeSetOf, missingChoices } from '../../../src-shared/domain/change-requests/change-request.rules.js';
 import { ChangeRequestStatus, type ChangeRequestCreateInput, type ChangeRequestDiffWire, type ChangeRequestUpdateInput, type ChangeRequestWire, type ChangeSetInput, type ChangeSetWire, type RebaseInput } from '../../../src-shared/contracts/http/change-requests.contract.js';
-import { VersionStatus, type VersionChangeWire, type VersionConflictWire } from '../../../src-shared/contracts/http/versions.contract.js';
+import { VersionStatus, type VersionConflictWire } from '../../../src-shared/contracts/http/versions.contract.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -83,20 +84,6 @@ interface RequestView {
 
 /** The approval snapshot kept with each approval: per feature, what it would publish and on which version. */
 type ApprovedContent = { feature: number; live_version_uuid: string | null; content: VersionContent }[];
-
-function changeToWire(c: VersionChange, sentence: string): VersionChangeWire {
-  const segment_id = c.segmentId === null ? null : Number(c.segmentId);
-  switch (c.kind) {
-    case 'weight':
-      return { kind: c.kind, segment_id, option_id: Number(c.optionId), from: c.from, to: c.to, sentence };
-    case 'override-added':
-      return { kind: c.kind, segment_id, option_id: null, from: null, to: c.override, sentence };
-    case 'override-removed':
-      return { kind: c.kind, segment_id, option_id: null, from: c.override, to: null, sentence };
-    default:
-      return { kind: c.kind, segment_id, option_id: null, from: c.from, to: c.to, sentence };
-  }
-}
 
 export function createChangeRequestsService(deps: { db: Db; clock: Clock; store: ChangeRequestsStore; access: AccessService; audit: AuditService; email: Pick<EmailService, 'send'>; versions: Versions }): ChangeRequestsService {
   const { db, clock, store, access, audit, email, versions } = deps;

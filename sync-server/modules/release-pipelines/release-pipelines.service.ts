@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { changeToWire } from '../versions/version-change-wire.js';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import { ADMIN, EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
@@ -15,8 +16,8 @@ import {
   type StageInput,
   type StageWire,
 } from '../../../src-shared/contracts/http/release-pipelines.contract.js';
-import type { FeatureVersionCreateInput, VersionChangeWire } from '../../../src-shared/contracts/http/versions.contract.js';
-import { diffVersionContent, describeChange, type VersionChange } from '../../../src-shared/domain/versioning/version-diff.js';
+import type { FeatureVersionCreateInput } from '../../../src-shared/contracts/http/versions.contract.js';
+import { diffVersionContent, describeChange } from '../../../src-shared/domain/versioning/version-diff.js';
 import type { VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
 import { editToContent, formatWaitFor, mergePromotion, parseWaitFor, triggerDueAt, type PromotionMerge } from '../../../src-shared/domain/release-pipelines/release-pipeline.rules.js';
 import type { Principal } from '../access/principal.js';
@@ -76,20 +77,6 @@ export interface ReleasePipelinesService {
 
   /** The periodic task's pass: runs every due wait trigger once (safe with several instances). Returns how many ran. */
   runDueTriggers(): Promise<number>;
-}
-
-function changeToWire(c: VersionChange, sentence: string): VersionChangeWire {
-  const segment_id = c.segmentId === null ? null : Number(c.segmentId);
-  switch (c.kind) {
-    case 'weight':
-      return { kind: c.kind, segment_id, option_id: Number(c.optionId), from: c.from, to: c.to, sentence };
-    case 'override-added':
-      return { kind: c.kind, segment_id, option_id: null, from: null, to: c.override, sentence };
-    case 'override-removed':
-      return { kind: c.kind, segment_id, option_id: null, from: c.override, to: null, sentence };
-    default:
-      return { kind: c.kind, segment_id, option_id: null, from: c.from, to: c.to, sentence };
-  }
 }
 
 function stageWire(s: StageRecord): StageWire {

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { changeToWire } from './version-change-wire.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
@@ -8,7 +9,7 @@ import { AppError, assert, notFound, validationFailed } from '../../../src-share
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { inferFeatureStateValue } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 import { canonicalVersionContentJson, type VersionContent, type FlagStateContent } from '../../../src-shared/domain/versioning/version-content.js';
-import { diffVersionContent, describeChange, type VersionChange } from '../../../src-shared/domain/versioning/version-diff.js';
+import { diffVersionContent, describeChange } from '../../../src-shared/domain/versioning/version-diff.js';
 import { mergeVersionContent, type MergeConflict } from '../../../src-shared/domain/versioning/three-way-merge.js';
 import { checkSegmentOverrideLimit, countSegmentOverrides, historyWindowStart, liveOverridesAfterGoingLive, type LimitCheck } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
 import { createDraftDoc, loadDraftDoc, readDraftDoc, removeSegmentOverride, setEnabled, setMultivariateWeight, setValue, upsertSegmentOverride } from '../../../src-shared/domain/versioning/draft-doc.js';
@@ -18,7 +19,6 @@ import {
   type FeatureVersionDetailWire,
   type FeatureVersionDiffWire,
   type FeatureVersionWire,
-  type VersionChangeWire,
   type VersionConflictWire,
   type VersionFeatureStateWire,
   type VersionStateCreateInput,
@@ -264,20 +264,6 @@ function toStateWire(s: VersionStateRow, versionUuid: string): VersionFeatureSta
     change_request: null,
     environment_feature_version: versionUuid,
   };
-}
-
-function changeToWire(c: VersionChange, sentence: string): VersionChangeWire {
-  const segment_id = c.segmentId === null ? null : Number(c.segmentId);
-  switch (c.kind) {
-    case 'weight':
-      return { kind: c.kind, segment_id, option_id: Number(c.optionId), from: c.from, to: c.to, sentence };
-    case 'override-added':
-      return { kind: c.kind, segment_id, option_id: null, from: null, to: c.override, sentence };
-    case 'override-removed':
-      return { kind: c.kind, segment_id, option_id: null, from: c.override, to: null, sentence };
-    default:
-      return { kind: c.kind, segment_id, option_id: null, from: c.from, to: c.to, sentence };
-  }
 }
 
 export function createVersionsService(deps: {
