@@ -40,6 +40,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const built = await buildApp({
     db, clock, logger, bodyLimitBytes: config.bodyLimitBytes, rendererDir: config.rendererDir,
     email: { smtpUrl: config.smtpUrl, from: config.emailFrom },
+    databaseUrl: config.databaseUrl,
   });
   const address = await built.app.listen({ port: config.port, host: config.host });
   built.services.jobs.start();
