@@ -4,6 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import { buildContentSecurityPolicy } from '../../src-shared/domain/security/content-security-policy.js';
 import { AppErrorWireSchema, ValidationIssueSchema } from '../../src-shared/errors/app-error.js';
 import type { Db } from '../platform/database/database.js';
 import type { Clock } from '../platform/clock/clock.js';
@@ -22,6 +24,16 @@ import { registerOrganisationRoutes } from '../modules/organisations/organisatio
 import { registerProjectRoutes } from '../modules/projects/projects.routes.js';
 import { registerEnvironmentRoutes } from '../modules/environments/environments.routes.js';
 import { registerPermissionRoutes } from '../modules/permissions/permissions.routes.js';
+import { registerFeatureRoutes } from '../modules/features/features.routes.js';
+import { registerSegmentRoutes } from '../modules/segments/segments.routes.js';
+import { registerIdentityRoutes } from '../modules/identities/identities.routes.js';
+import { registerSdkRoutes } from '../modules/sdk/sdk.routes.js';
+import { registerVersionRoutes } from '../modules/versions/versions.routes.js';
+import { registerReleasePipelineRoutes } from '../modules/release-pipelines/release-pipelines.routes.js';
+import { registerMigrationRoutes } from '../modules/migration/migration.routes.js';
+import { registerExperimentRoutes } from '../modules/experiments/experiments.routes.js';
+import { registerSyncRoutes } from '../modules/sync/sync.routes.js';
+import { registerChangeRequestRoutes } from '../modules/change-requests/change-requests.routes.js';
 import type { EmailSettings } from '../modules/email/email.service.js';
 import type { WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
 
@@ -37,6 +49,8 @@ export interface BuildAppDeps {
   email?: EmailSettings;
   /** Webhook delivery tuning (timeouts, attempts, backoff); tests shorten them. */
   webhooks?: WebhookDeliveryOptions;
+  /** PostgreSQL connection string for the sync live stream's LISTEN (ADR 0006); absent: the stream polls the change feed. */
+  databaseUrl?: string | undefined;
 }
 
 export interface BuiltApp {
@@ -46,12 +60,34 @@ export interface BuiltApp {
   routes: { method: string; url: string; operationId: string | undefined }[];
 }
 
+const DASHBOARD_CSP = buildContentSecurityPolicy();
+
+/**
+ * Query strings and path params arrive as text, so they are validated with type coercion ("5" → 5).
+ * JSON bodies are not: they carry their own types, and coercing them is wrong twice over: a string "5"
+ * would pass for an integer, and in a nullable field (`anyOf [null, T]`) Ajv coerces `false`, `0` and
+ * `""` to null (with the other order, null to `false`, 0 or ""). Bodies get an Ajv without coercion.
+ */
+function installBodyValidator(app: HttpApp): void {
+  const buildCompiler = AjvCompiler();
+  const options = { allErrors: false, useDefaults: true, removeAdditional: false } as const;
+  let compilers: { body: ReturnType<typeof buildCompiler>; other: ReturnType<typeof buildCompiler> } | undefined;
+  app.setValidatorCompiler((route) => {
+    // Built on first use, when every shared schema (app.addSchema) is known.
+    compilers ??= {
+      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false } }),
+      other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
+    };
+    return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
+  });
+}
+
 /** The server's composition root (D10): creates services, registers every route. Does not listen. */
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
   const services = createServices(
     { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
-    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}) },
+    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl },
   );
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -66,6 +102,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   });
   app.addSchema(ValidationIssueSchema);
   app.addSchema(AppErrorWireSchema);
+  installBodyValidator(app);
   installErrorHandler(app);
   installAuthHook(app, services.auth);
 
@@ -93,9 +130,30 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   registerProjectRoutes(app, services.projects);
   registerEnvironmentRoutes(app, services.environments);
   registerPermissionRoutes(app, services.permissions);
+  registerFeatureRoutes(app, services.features, services.featureStates);
+  registerSegmentRoutes(app, services.segments, services.featureSegments);
+  registerIdentityRoutes(app, services.identities);
+  registerSdkRoutes(app, services.sdk);
+  registerVersionRoutes(app, services.versions);
+  registerReleasePipelineRoutes(app, services.releasePipelines);
+  registerMigrationRoutes(app, services.migration);
+  registerExperimentRoutes(app, services.experiments);
+  registerSyncRoutes(app, services.sync);
+  registerChangeRequestRoutes(app, services.changeRequests);
 
   if (deps.rendererDir && existsSync(deps.rendererDir)) {
-    await app.register(fastifyStatic, { root: deps.rendererDir, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root: deps.rendererDir,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      // The dashboard's files only: the API docs page (swagger UI) needs inline scripts and keeps its own.
+      setHeaders: (reply) => {
+        reply.header('content-security-policy', DASHBOARD_CSP);
+        reply.header('x-content-type-options', 'nosniff');
+        reply.header('referrer-policy', 'no-referrer');
+      },
+    });
   }
 
   await app.ready();

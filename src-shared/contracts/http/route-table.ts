@@ -1,5 +1,7 @@
 import { authRoutes, healthRoutes } from './auth.contract.js';
 import type { RouteTable } from './route-contract.js';
+import { syncRoutes } from '../sync/sync.contract.js';
+import { featureSegmentRoutes, segmentRoutes } from './segments.contract.js';
 import { webhookRoutes } from './webhooks.contract.js';
 import { auditRoutes } from './audit.contract.js';
 import { emailRoutes } from './emails.contract.js';
@@ -7,6 +9,15 @@ import { organisationRoutes } from './organisations.contract.js';
 import { projectRoutes } from './projects.contract.js';
 import { environmentRoutes } from './environments.contract.js';
 import { permissionRoutes } from './permissions.contract.js';
+import { featureRoutes } from './features.contract.js';
+import { featureStateRoutes } from './feature-states.contract.js';
+import { identityRoutes } from './identities.contract.js';
+import { sdkRoutes } from './sdk.contract.js';
+import { versionRoutes } from './versions.contract.js';
+import { releasePipelineRoutes } from './release-pipelines.contract.js';
+import { versioningMigrationRoutes } from './versioning-migration.contract.js';
+import { experimentRoutes } from './experiments.contract.js';
+import { changeRequestRoutes } from './change-requests.contract.js';
 
 /**
  * Every HTTP route of the server, by operationId. The server registers exactly these; the meta-test
@@ -22,6 +33,18 @@ export const routeTable = {
   ...projectRoutes,
   ...environmentRoutes,
   ...permissionRoutes,
+  ...featureRoutes,
+  ...featureStateRoutes,
+  ...segmentRoutes,
+  ...featureSegmentRoutes,
+  ...identityRoutes,
+  ...sdkRoutes,
+  ...versionRoutes,
+  ...releasePipelineRoutes,
+  ...versioningMigrationRoutes,
+  ...experimentRoutes,
+  ...changeRequestRoutes,
+  ...syncRoutes,
 } satisfies RouteTable;
 
 export type OperationId = keyof typeof routeTable;

@@ -16,6 +16,9 @@ export const WebhookEventType = {
   NEW_VERSION_PUBLISHED: 'NEW_VERSION_PUBLISHED',
   AUDIT_LOG_CREATED: 'AUDIT_LOG_CREATED',
   SCHEDULED_VERSION_CONFLICT: 'SCHEDULED_VERSION_CONFLICT',
+  RELEASE_PIPELINE_STAGE_ENTERED: 'RELEASE_PIPELINE_STAGE_ENTERED',
+  RELEASE_PIPELINE_STAGE_TRIGGERED: 'RELEASE_PIPELINE_STAGE_TRIGGERED',
+  RELEASE_PIPELINE_PROMOTED: 'RELEASE_PIPELINE_PROMOTED',
 } as const;
 export type WebhookEventType = (typeof WebhookEventType)[keyof typeof WebhookEventType];
 
@@ -128,13 +131,32 @@ export const ScheduledVersionConflictDataSchema = Type.Object({
 export type ScheduledVersionConflictData = Static<typeof ScheduledVersionConflictDataSchema>;
 
 /**
+ * `RELEASE_PIPELINE_STAGE_ENTERED`, `RELEASE_PIPELINE_STAGE_TRIGGERED` and `RELEASE_PIPELINE_PROMOTED` data
+ * (Flagdesk, issue 5): a feature entered a stage of a release pipeline, the stage's trigger fired (its
+ * actions ran, or failed: `error`), or a version was promoted into the stage. To the environment webhooks
+ * of the stage's environment.
+ */
+export const ReleasePipelineEventDataSchema = Type.Object({
+  pipeline: Type.Object({ id: Type.Integer(), name: Type.String() }),
+  stage: Type.Object({ id: Type.Integer(), name: Type.String(), order: Type.Integer() }),
+  feature: Type.Object({ id: Type.Integer(), name: Type.String() }),
+  environment: Type.Object({ id: Type.Integer(), name: Type.String(), api_key: Type.String() }),
+  version_uuids: Type.Array(Type.String(), { description: 'Versions the step published on the stage’s environment.' }),
+  source_version_uuid: Nullable(Type.String({ description: 'For a promotion: the promoted version.' })),
+  error: Nullable(Type.String({ description: 'For a trigger whose actions failed: why.' })),
+  actor: Nullable(Type.Object({ id: Type.Integer(), email: Type.String() })),
+  occurred_at: Timestamp,
+});
+export type ReleasePipelineEventData = Static<typeof ReleasePipelineEventDataSchema>;
+
+/**
  * The JSON body POSTed to a webhook: Flagsmith's `{event_type, data}` with keys sorted, plus delivery
  * metadata. Headers: `X-Flagsmith-Signature` (hex HMAC-SHA256 of the raw body with the webhook secret,
  * when one is set), `X-Flagdesk-Idempotency-Key`, `X-Flagdesk-Sequence`, `X-Flagdesk-Event-Type`.
  */
 export const WebhookBodySchema = Type.Object({
   event_type: Type.Union(Object.values(WebhookEventType).map((t) => Type.Literal(t))),
-  data: Type.Union([FlagUpdatedDataSchema, FlagDeletedDataSchema, NewVersionPublishedDataSchema, AuditLogCreatedDataSchema, ScheduledVersionConflictDataSchema]),
+  data: Type.Union([FlagUpdatedDataSchema, FlagDeletedDataSchema, NewVersionPublishedDataSchema, AuditLogCreatedDataSchema, ScheduledVersionConflictDataSchema, ReleasePipelineEventDataSchema]),
   sequence: Type.Integer({ description: 'Per environment (environment webhooks) or per organisation (organisation webhooks); increases with every event. Gaps are normal.' }),
   idempotency_key: Type.String({ description: 'Same on every retry of this delivery; receivers use it to drop duplicates.' }),
   event_id: Type.String({ description: 'Uuid of the event; the same for every webhook the event goes to.' }),

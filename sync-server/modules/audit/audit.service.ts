@@ -24,6 +24,7 @@ export const AuditObjectType = {
   USER: 'USER',
   API_KEY: 'API_KEY',
   WEBHOOK: 'WEBHOOK',
+  RELEASE_PIPELINE: 'RELEASE_PIPELINE',
 } as const;
 export type AuditObjectType = (typeof AuditObjectType)[keyof typeof AuditObjectType];
 

@@ -385,6 +385,143 @@ export interface EnvironmentFeatureVersionsTable {
   updated_at: string;
 }
 
+/** A release pipeline of a project (issue 5 item 5, migration 0009). */
+export interface ReleasePipelinesTable {
+  id: Id;
+  project_id: number;
+  name: string;
+  description: string | null;
+  published_at: string | null;
+  published_by_user_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A stage of a release pipeline: an environment, a trigger and actions (JSON). */
+export interface ReleasePipelineStagesTable {
+  id: Id;
+  pipeline_id: number;
+  name: string;
+  stage_order: number;
+  environment_id: number;
+  trigger_type: string;
+  /** The wait of a WAIT_FOR trigger; null for ON_ENTER. */
+  wait_seconds: number | null;
+  actions_json: string;
+  created_at: string;
+}
+
+/** A feature in a release pipeline, and the stage it is in. */
+export interface ReleasePipelineFeaturesTable {
+  id: Id;
+  pipeline_id: number;
+  feature_id: number;
+  stage_id: number;
+  entered_at: string;
+  entered_by_user_id: number | null;
+  entered_by_api_key_id: number | null;
+  /** Set while a wait trigger is pending. */
+  trigger_due_at: string | null;
+  triggered_at: string | null;
+  trigger_error: string | null;
+  created_at: string;
+}
+
+/** Per feature in a pipeline and stage: the merge base of promotions into that stage. */
+export interface ReleasePipelineStageBasesTable {
+  id: Id;
+  pipeline_feature_id: number;
+  stage_id: number;
+  base_version_uuid: string | null;
+  received_version_uuid: string | null;
+}
+
+/** The change feed's counter (one row, id 1): the last sequence given to a replicated change (migration 0010, ADR 0006). */
+export interface SyncCounterTable {
+  id: number;
+  value: number;
+}
+
+/** The latest change of each replicated document, written by triggers in the writing transaction (ADR 0006). */
+export interface SyncChangesTable {
+  collection: string;
+  /** The document's primary key in its collection (a uuid, or `user:<id>` for access changes). */
+  doc_id: string;
+  /** Commit-ordered change sequence; null only inside the writing transaction on PostgreSQL. */
+  seq: number | null;
+  organisation_id: number | null;
+  project_id: number | null;
+  environment_id: number | null;
+  /** Set for per-user documents (intents) and access changes. */
+  user_id: number | null;
+  deleted: Bool;
+}
+
+/** A command a replica queued while offline, with the result of running it on arrival (migration 0010). */
+export interface SyncIntentsTable {
+  /** The replica's document id (a uuid). */
+  id: string;
+  user_id: number | null;
+  api_key_id: number | null;
+  organisation_id: number;
+  project_id: number;
+  environment_id: number;
+  kind: string;
+  payload_json: string;
+  status: string;
+  result_json: string | null;
+  created_at: string;
+  received_at: string;
+  updated_at: string;
+}
+
+/** A change request (issue 5, migration 0008). */
+export interface ChangeRequestsTable {
+  id: Id;
+  uuid: string;
+  environment_id: number;
+  title: string;
+  description: string | null;
+  author_user_id: number | null;
+  author_api_key_id: number | null;
+  committed_at: string | null;
+  committed_by_user_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One feature's change in a change request: its content against its base version. */
+export interface ChangeRequestChangeSetsTable {
+  id: Id;
+  change_request_id: number;
+  feature_id: number;
+  live_from: string | null;
+  base_version_uuid: string | null;
+  content_json: string;
+  content_hash: string;
+  version_uuid: string | null;
+  conflict_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An approval, bound to the content it saw (`content_hash`). */
+export interface ChangeRequestApprovalsTable {
+  id: Id;
+  change_request_id: number;
+  user_id: number;
+  approved_at: string;
+  content_hash: string;
+  content_json: string;
+}
+
+export interface ChangeRequestAssigneesTable {
+  id: Id;
+  change_request_id: number;
+  user_id: number;
+  created_at: string;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   users: UsersTable;
@@ -412,4 +549,15 @@ export interface Database {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   emails: EmailsTable;
   environment_feature_versions: EnvironmentFeatureVersionsTable;
+  change_requests: ChangeRequestsTable;
+  change_request_change_sets: ChangeRequestChangeSetsTable;
+  change_request_approvals: ChangeRequestApprovalsTable;
+  change_request_assignees: ChangeRequestAssigneesTable;
+  sync_counter: SyncCounterTable;
+  sync_changes: SyncChangesTable;
+  sync_intents: SyncIntentsTable;
+  release_pipelines: ReleasePipelinesTable;
+  release_pipeline_stages: ReleasePipelineStagesTable;
+  release_pipeline_features: ReleasePipelineFeaturesTable;
+  release_pipeline_stage_bases: ReleasePipelineStageBasesTable;
 }

@@ -4,6 +4,9 @@ import { initialMigration } from './0001-initial.js';
 import { jobsMigration } from './0002-jobs.js';
 import { eventsMigration } from './0003-events.js';
 import { versionsMigration } from './0007-versions.js';
+import { changeRequestsMigration } from './0008-change-requests.js';
+import { syncMigration } from './0010-sync.js';
+import { releasePipelinesMigration } from './0009-release-pipelines.js';
 
 /** The ordered list of migrations. Append only: a released migration is never edited. */
 function migrationsFor(db: Db): Record<string, Migration> {
@@ -12,6 +15,9 @@ function migrationsFor(db: Db): Record<string, Migration> {
     '0002-jobs': jobsMigration(db.kind),
     '0003-events': eventsMigration(db.kind),
     '0007-versions': versionsMigration(db.kind),
+    '0008-change-requests': changeRequestsMigration(db.kind),
+    '0010-sync': syncMigration(db.kind),
+    '0009-release-pipelines': releasePipelinesMigration(db.kind),
   };
 }
 

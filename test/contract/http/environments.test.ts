@@ -160,6 +160,21 @@ describe.each(DIALECTS)('environment routes on %s', (dialect) => {
     expect((await api.op('listEnvironmentApiKeys', { params: { api_key: env.api_key }, auth: viewer.auth })).status).toBe(403);
   });
 
+  test('partialUpdateEnvironment keeps false and 0 in nullable fields and refuses a number sent as a string', async () => {
+    // JSON bodies are validated without type coercion: in a nullable field Ajv's coercion turned false and 0 into null.
+    const env = await createEnvironment(api, project.id, 'Coercion');
+    const r = await api.op('partialUpdateEnvironment', { params: { api_key: env.api_key }, body: { hide_disabled_flags: false, minimum_change_request_approvals: 0 } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ hide_disabled_flags: false, minimum_change_request_approvals: 0 });
+    expect((await api.op('getEnvironment', { params: { api_key: env.api_key } })).body).toMatchObject({ hide_disabled_flags: false, minimum_change_request_approvals: 0 });
+    const cleared = await api.op('partialUpdateEnvironment', { params: { api_key: env.api_key }, body: { hide_disabled_flags: null, minimum_change_request_approvals: null } });
+    expect(cleared.body).toMatchObject({ hide_disabled_flags: null, minimum_change_request_approvals: null });
+    const text = await api.op('partialUpdateEnvironment', { params: { api_key: env.api_key }, body: { minimum_change_request_approvals: '2' } });
+    expect(text.status).toBe(400);
+    expect(text.body.details.issues[0].path).toBe('body/minimum_change_request_approvals');
+    expect((await api.op('getEnvironment', { params: { api_key: env.api_key } })).body.minimum_change_request_approvals).toBeNull();
+  });
+
   test('updateEnvironmentApiKey deactivates a key so the SDK endpoints refuse it', async () => {
     const created = await api.op('createEnvironmentApiKey', { params: { api_key: env.api_key }, body: { name: 'worker' } });
     const r = await api.op('updateEnvironmentApiKey', { params: { api_key: env.api_key, id: created.body.id }, body: { active: false, name: 'worker (old)' } });
