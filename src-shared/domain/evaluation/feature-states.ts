@@ -20,9 +20,15 @@ import { isContextInSegment } from './segment-evaluator.js';
  *      override the feature, the one with the lowest `feature_segment.priority` wins (0 is the
  *      highest priority; an override without priority loses to any with one; on a tie the segment
  *      listed first in the document wins);
- *   3. the environment default, where a multivariate feature gives the identity a variant by hash.
- * Overrides carry their own value; only the environment default is split between variants, as in
- * the engine's current evaluation.
+ *   3. the environment default.
+ * Whichever feature state decides, when it carries multivariate allocations the identity gets a variant
+ * by hashing [that feature state's key, identity key] (`getMultivariateVariant`), and the reason becomes
+ * `SPLIT; weight=<w>`; an identity outside every allocation keeps the state's own (control) value and
+ * its targeting reason. So a segment override (or identity override) with its own weights is split
+ * between its variants. This is what the official SDKs do in local evaluation (flagsmith-nodejs 8.x
+ * `evaluateFeatures`: overrides keep their `variants` and go through the same split as defaults), and
+ * what Flagsmith's remote evaluation does (`FeatureState.get_feature_state_value` splits any
+ * multivariate feature state for an identity), so local and remote evaluation agree.
  */
 
 /** Which kind of feature state decided a flag. */
@@ -131,7 +137,30 @@ export function getEnvironmentFeatureStates(doc: EnvironmentDocument, options: E
   return applyFilters(doc, flags, options);
 }
 
-/** An identity's flags: identity override, else the winning segment override, else the environment default (split for multivariate features). */
+/**
+ * The flag a feature state gives an identity: its variant when the identity's hash falls in one of its
+ * multivariate allocations, else its own value with the reason of the state's kind.
+ */
+function decide(
+  feature: FeatureDocument,
+  featureState: FeatureStateDocument,
+  identityKey: string,
+  kind: { source: FlagSource; segment: SegmentDocument | null; reason: string },
+): EvaluatedFlag {
+  const variant = getMultivariateVariant(featureState, identityKey);
+  return {
+    feature,
+    enabled: featureState.enabled,
+    value: variant ? variant.multivariate_feature_option.value : featureState.feature_state_value,
+    featureState,
+    source: kind.source,
+    segment: kind.segment,
+    variant,
+    reason: variant ? `SPLIT; weight=${pythonStr(variant.percentage_allocation)}` : kind.reason,
+  };
+}
+
+/** An identity's flags: identity override, else the winning segment override, else the environment default; each split between its variants, if it has any. */
 export function getIdentityFeatureStates(
   doc: EnvironmentDocument,
   identity: IdentityInput,
@@ -157,42 +186,10 @@ export function getIdentityFeatureStates(
 
   const flags = doc.feature_states.map((fs): EvaluatedFlag => {
     const identityOverride = identityOverrides.get(fs.feature.id);
-    if (identityOverride) {
-      return {
-        feature: fs.feature,
-        enabled: identityOverride.enabled,
-        value: identityOverride.feature_state_value,
-        featureState: identityOverride,
-        source: 'IDENTITY',
-        segment: null,
-        variant: null,
-        reason: `TARGETING_MATCH; segment=${IDENTITY_OVERRIDES_SEGMENT_NAME}`,
-      };
-    }
+    if (identityOverride) return decide(fs.feature, identityOverride, identity.key, { source: 'IDENTITY', segment: null, reason: `TARGETING_MATCH; segment=${IDENTITY_OVERRIDES_SEGMENT_NAME}` });
     const segmentOverride = segmentOverrides.get(fs.feature.id);
-    if (segmentOverride) {
-      return {
-        feature: fs.feature,
-        enabled: segmentOverride.fs.enabled,
-        value: segmentOverride.fs.feature_state_value,
-        featureState: segmentOverride.fs,
-        source: 'SEGMENT',
-        segment: segmentOverride.segment,
-        variant: null,
-        reason: `TARGETING_MATCH; segment=${segmentOverride.segment.name}`,
-      };
-    }
-    const variant = getMultivariateVariant(fs, identity.key);
-    return {
-      feature: fs.feature,
-      enabled: fs.enabled,
-      value: variant ? variant.multivariate_feature_option.value : fs.feature_state_value,
-      featureState: fs,
-      source: 'ENVIRONMENT',
-      segment: null,
-      variant,
-      reason: variant ? `SPLIT; weight=${pythonStr(variant.percentage_allocation)}` : 'DEFAULT',
-    };
+    if (segmentOverride) return decide(fs.feature, segmentOverride.fs, identity.key, { source: 'SEGMENT', segment: segmentOverride.segment, reason: `TARGETING_MATCH; segment=${segmentOverride.segment.name}` });
+    return decide(fs.feature, fs, identity.key, { source: 'ENVIRONMENT', segment: null, reason: 'DEFAULT' });
   });
   return applyFilters(doc, flags, options);
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../../platform/database/database.js';
-import type { AuthStore, UserRecord } from './auth.store.js';
+import type { AuthStore, EnvironmentCredentials, UserRecord } from './auth.store.js';
 
 type UserRow = { id: number; uuid: string; email: string; first_name: string; last_name: string; password_hash: string; is_active: boolean | number };
 
@@ -42,6 +42,19 @@ export function createSqlAuthStore(db: Db): AuthStore {
         .where('environment_api_keys.active', '=', true)
         .executeTakeFirst();
       return key && { environmentId: key.id, environmentApiKey: key.api_key, isServerKey: true, expiresAt: key.expires_at };
+    },
+    async readEnvironmentCredentials(environmentId) {
+      // One row per active server-side key (or one row of nulls): a single indexed read.
+      const rows = await k
+        .selectFrom('environments as e')
+        .leftJoin('environment_api_keys as k', (join) => join.onRef('k.environment_id', '=', 'e.id').on('k.active', '=', true))
+        .select(['e.api_key', 'k.key_hash', 'k.expires_at'])
+        .where('e.id', '=', environmentId)
+        .execute();
+      if (rows.length === 0) return undefined;
+      const credentials: EnvironmentCredentials = { clientKey: rows[0]!.api_key, serverKeys: new Map() };
+      for (const r of rows) if (r.key_hash !== null) credentials.serverKeys.set(r.key_hash, r.expires_at);
+      return credentials;
     },
     async countUsers() {
       const r = await k.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -7,14 +7,16 @@ import type { DocumentRevision, DocumentSource, SdkStore } from './sdk.store.js'
 
 export interface EnvironmentFlags {
   flags: SdkFlagWire[];
-  json: string;
+  /** The flags as UTF-8 JSON bytes, sent as they are (encoding a large string on every poll costs more than the rest of the request). */
+  body: Buffer;
 }
 
 /** A built document as served: the object for evaluation, its JSON and ETag for the document endpoint. */
 export interface DocumentSnapshot extends BuiltDocument {
   environmentId: number;
   revision: number;
-  json: string;
+  /** The document as UTF-8 JSON bytes, what the document endpoint sends. */
+  body: Buffer;
   /** Strong ETag: environment, revision and a digest of the content (a scheduled change alters content without a revision bump). */
   etag: string;
   /** Environment flags and their JSON, computed once per snapshot and key kind (see the SDK service). */
@@ -24,12 +26,26 @@ export interface DocumentSnapshot extends BuiltDocument {
 export interface DocumentLookup {
   snapshot: DocumentSnapshot;
   stopServingFlags: boolean;
+  /** Whether the environment accepts this key right now (read with the revision, see `isKeyAccepted`). */
+  accepts(key: SdkKey): boolean;
+}
+
+/** The key an SDK request came with: the client-side key as is, a server-side key by its SHA-256. */
+export type SdkKey = { clientKey: string } | { serverKeyHash: string };
+
+/** Whether `head` (read after the request arrived) still lists the key: exact across server instances. */
+function isKeyAccepted(head: DocumentRevision, key: SdkKey, now: string): boolean {
+  if ('clientKey' in key) return head.clientKey === key.clientKey;
+  const expiresAt = head.serverKeys.get(key.serverKeyHash);
+  return expiresAt !== undefined && (expiresAt === null || expiresAt > now);
 }
 
 /**
  * The environment documents of this server process, in memory. Every SDK request reads the environment's
  * `document_revision` (one indexed row, also what other server instances bump when they write) and
  * rebuilds only when it moved or a scheduled state went live; concurrent requests share one rebuild.
+ * The same read lists the environment's keys, so a key the auth hook remembered is checked against the
+ * database on every request without a query of its own.
  */
 export interface DocumentCache {
   /** The current snapshot, or undefined when the environment no longer exists. */
@@ -58,7 +74,7 @@ export function createDocumentCache(deps: { db: Db; clock: Clock; store: SdkStor
       ...built,
       environmentId,
       revision: source.environment.revision,
-      json,
+      body: Buffer.from(json, 'utf8'),
       etag: `"${environmentId}-${source.environment.revision}-${digest}"`,
       flagsMemo: {},
     };
@@ -93,9 +109,11 @@ export function createDocumentCache(deps: { db: Db; clock: Clock; store: SdkStor
         snapshots.delete(environmentId);
         return undefined;
       }
+      const now = clock.now().toISOString();
+      const accepts = (key: SdkKey) => isKeyAccepted(head, key, now);
       const current = snapshots.get(environmentId);
-      const isExpired = current?.nextChangeAt != null && current.nextChangeAt <= clock.now().toISOString();
-      if (current && current.revision >= head.revision && !isExpired) return { snapshot: current, stopServingFlags: head.stopServingFlags };
+      const isExpired = current?.nextChangeAt != null && current.nextChangeAt <= now;
+      if (current && current.revision >= head.revision && !isExpired) return { snapshot: current, stopServingFlags: head.stopServingFlags, accepts };
 
       const key = `${environmentId}:${head.revision}:${isExpired ? current?.nextChangeAt : ''}`;
       let pending = building.get(key);
@@ -104,7 +122,7 @@ export function createDocumentCache(deps: { db: Db; clock: Clock; store: SdkStor
         building.set(key, pending);
       }
       const snapshot = await pending;
-      return snapshot && { snapshot, stopServingFlags: head.stopServingFlags };
+      return snapshot && { snapshot, stopServingFlags: head.stopServingFlags, accepts };
     },
   };
 }

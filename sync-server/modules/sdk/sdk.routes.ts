@@ -3,17 +3,20 @@ import { sdkRoutes } from '../../../src-shared/contracts/http/sdk.contract.js';
 import { AppError } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { route, type HttpApp } from '../../app/http/http-app.js';
+import { hashToken } from '../../platform/security/secrets.js';
 import type { SdkClient, SdkService } from './sdk.service.js';
 
 function clientOf(request: FastifyRequest): SdkClient {
   const caller = request.sdkCaller;
-  if (!caller) throw new AppError(ErrorCode.UNAUTHENTICATED, 'X-Environment-Key header is required.');
-  return { environmentId: caller.environmentId, isServerKey: caller.isServerKey };
+  const key = request.headers['x-environment-key'];
+  if (!caller || typeof key !== 'string') throw new AppError(ErrorCode.UNAUTHENTICATED, 'X-Environment-Key header is required.');
+  // The service checks the key on every call (the auth hook may have resolved it from memory).
+  return { environmentId: caller.environmentId, isServerKey: caller.isServerKey, key: caller.isServerKey ? { serverKeyHash: hashToken(key) } : { clientKey: key } };
 }
 
-/** Sends JSON that is already serialised (cached per document revision) as is. */
-async function sendJson(reply: FastifyReply, json: string): Promise<never> {
-  await reply.code(200).header('content-type', 'application/json; charset=utf-8').send(json);
+/** Sends JSON that is already serialised and encoded (cached per document revision) as is. */
+async function sendJson(reply: FastifyReply, body: Buffer): Promise<never> {
+  await reply.code(200).header('content-type', 'application/json; charset=utf-8').send(body);
   return undefined as never;
 }
 
@@ -26,7 +29,7 @@ async function sendDocument(reply: FastifyReply, sdk: SdkService, client: SdkCli
   // Caches may keep it but must ask again each time: the ETag makes that cheap.
   reply.header('etag', doc.etag).header('cache-control', 'no-cache');
   if (!doc.isModified) await reply.code(304).send();
-  else await sendJson(reply, doc.json);
+  else await sendJson(reply, doc.body);
   return undefined as never;
 }
 
@@ -34,7 +37,7 @@ export function registerSdkRoutes(app: HttpApp, sdk: SdkService): void {
   const r = sdkRoutes;
   route(app, 'getSdkFlags', r.getSdkFlags, async ({ request, reply, query }) => {
     const client = clientOf(request);
-    return query.feature === undefined ? sendJson(reply, await sdk.environmentFlagsJson(client)) : sdk.environmentFlags(client, query.feature);
+    return query.feature === undefined ? sendJson(reply, await sdk.environmentFlagsBody(client)) : sdk.environmentFlags(client, query.feature);
   });
   route(app, 'getSdkIdentity', r.getSdkIdentity, ({ request, query }) => sdk.identityFlags(clientOf(request), query.identifier));
   route(app, 'identifySdkIdentity', r.identifySdkIdentity, ({ request, body }) => sdk.identify(clientOf(request), body));

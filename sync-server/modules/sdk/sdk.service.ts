@@ -12,12 +12,18 @@ import {
 import { AppError, notFound } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import type { IdentitiesService, TraitValue } from '../identities/identities.service.js';
-import type { DocumentCache, DocumentSnapshot } from './document-cache.js';
+import type { DocumentCache, DocumentSnapshot, EnvironmentFlags, SdkKey } from './document-cache.js';
 
 /** Who calls the SDK API: an environment, by its client-side or a server-side key. */
 export interface SdkClient {
   environmentId: number;
   isServerKey: boolean;
+  /**
+   * The key itself (a server-side one by its hash). The auth hook may have resolved it from memory; every
+   * call checks it against the environment's keys read with the document revision, and refuses it
+   * (UNAUTHENTICATED) once it was deleted or deactivated or its environment deleted.
+   */
+  key: SdkKey;
 }
 
 export interface IdentifyInput {
@@ -29,7 +35,7 @@ export interface IdentifyInput {
 }
 
 /** The environment document as served: JSON with its ETag, or "not modified" for a matching If-None-Match. */
-export type DocumentResponse = { isModified: true; etag: string; json: string } | { isModified: false; etag: string };
+export type DocumentResponse = { isModified: true; etag: string; body: Buffer } | { isModified: false; etag: string };
 
 /**
  * The SDK API (remote and local evaluation). Every call starts from the environment's cached document
@@ -41,8 +47,8 @@ export type DocumentResponse = { isModified: true; etag: string; json: string } 
 export interface SdkService {
   /** The environment's flags; with `featureName`, that one flag (NOT_FOUND when it is not served). */
   environmentFlags(client: SdkClient, featureName?: string): Promise<SdkFlagWire[] | SdkFlagWire>;
-  /** The environment's flags as JSON, serialised once per document revision and key kind (the hot path of SDK polling). */
-  environmentFlagsJson(client: SdkClient): Promise<string>;
+  /** The environment's flags as UTF-8 JSON, serialised once per document revision and key kind (the hot path of SDK polling). */
+  environmentFlagsBody(client: SdkClient): Promise<Buffer>;
   /** Flags and stored traits of an identity; creates the identity on first sight. */
   identityFlags(client: SdkClient, identifier: string): Promise<SdkIdentitiesResponseWire>;
   /**
@@ -69,8 +75,7 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
 
   async function snapshotFor(client: SdkClient): Promise<DocumentSnapshot> {
     const found = await cache.get(client.environmentId);
-    // The key was valid a moment ago; an environment deleted since is simply gone.
-    if (!found) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid X-Environment-Key.');
+    if (!found || !found.accepts(client.key)) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid X-Environment-Key.');
     if (found.stopServingFlags) throw new AppError(ErrorCode.PERMISSION_DENIED, 'Organisation is disabled from serving flags.');
     return found.snapshot;
   }
@@ -84,12 +89,12 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
     });
   }
 
-  function environmentFlagsOf(snapshot: DocumentSnapshot, client: SdkClient): { flags: SdkFlagWire[]; json: string } {
+  function environmentFlagsOf(snapshot: DocumentSnapshot, client: SdkClient): EnvironmentFlags {
     const kind = client.isServerKey ? 'server' : 'client';
     const memo = snapshot.flagsMemo[kind];
     if (memo) return memo;
     const flags = toWire(snapshot, getEnvironmentFeatureStates(snapshot.document, { excludeServerKeyOnly: !client.isServerKey }), null);
-    const computed = { flags, json: JSON.stringify(flags) };
+    const computed = { flags, body: Buffer.from(JSON.stringify(flags), 'utf8') };
     snapshot.flagsMemo[kind] = computed;
     return computed;
   }
@@ -113,8 +118,8 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
       return flag;
     },
 
-    async environmentFlagsJson(client) {
-      return environmentFlagsOf(await snapshotFor(client), client).json;
+    async environmentFlagsBody(client) {
+      return environmentFlagsOf(await snapshotFor(client), client).body;
     },
 
     async identityFlags(client, identifier) {
@@ -136,7 +141,7 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
     async environmentDocument(client, ifNoneMatch) {
       const snapshot = await snapshotFor(client);
       if (matchesEtag(ifNoneMatch, snapshot.etag)) return { isModified: false, etag: snapshot.etag };
-      return { isModified: true, etag: snapshot.etag, json: snapshot.json };
+      return { isModified: true, etag: snapshot.etag, body: snapshot.body };
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { CompiledQuery } from 'kysely';
+import type { DbExecutor } from '../../platform/database/database.js';
 import type { TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 import { selectLiveVersionUuids } from '../versions/live-versions.sql.js';
 import type { DocumentSource, SdkStore } from './sdk.store.js';
@@ -13,17 +15,43 @@ function typedValue(type: string, r: ValueRow): TypedValueColumns {
   };
 }
 
+/** One row per active server-side key of the environment (one row of nulls when it has none). */
+function revisionQuery(ex: DbExecutor, environmentId: number) {
+  return ex
+    .selectFrom('environments as e')
+    .innerJoin('projects as p', 'p.id', 'e.project_id')
+    .innerJoin('organisations as o', 'o.id', 'p.organisation_id')
+    .leftJoin('environment_api_keys as k', (join) => join.onRef('k.environment_id', '=', 'e.id').on('k.active', '=', true))
+    .select(['e.document_revision', 'o.stop_serving_flags', 'e.api_key', 'k.key_hash', 'k.expires_at'])
+    .where('e.id', '=', environmentId);
+}
+
+/** Stands for the environment id in the compiled revision query (no real id is negative). */
+const ENVIRONMENT_ID_PLACEHOLDER = -7_364_019;
+
+type RevisionRow = Awaited<ReturnType<ReturnType<typeof revisionQuery>['executeTakeFirstOrThrow']>>;
+
 export function createSqlSdkStore(): SdkStore {
+  const revisionQueries = new WeakMap<DbExecutor, { compiled: CompiledQuery<RevisionRow>; environmentIdAt: number }>();
   return {
     async readRevision(ex, environmentId) {
-      const r = await ex
-        .selectFrom('environments as e')
-        .innerJoin('projects as p', 'p.id', 'e.project_id')
-        .innerJoin('organisations as o', 'o.id', 'p.organisation_id')
-        .select(['e.document_revision', 'o.stop_serving_flags'])
-        .where('e.id', '=', environmentId)
-        .executeTakeFirst();
-      return r && { revision: Number(r.document_revision), stopServingFlags: Boolean(r.stop_serving_flags) };
+      // Every SDK request runs this query, so it is compiled once per executor and only its environment id
+      // is swapped in: building and compiling it each time cost more than running it.
+      let template = revisionQueries.get(ex);
+      if (!template) {
+        const compiled = revisionQuery(ex, ENVIRONMENT_ID_PLACEHOLDER).compile();
+        template = { compiled, environmentIdAt: compiled.parameters.indexOf(ENVIRONMENT_ID_PLACEHOLDER) };
+        if (template.environmentIdAt < 0) throw new Error('Invariant violated: the revision query has no environment id parameter');
+        revisionQueries.set(ex, template);
+      }
+      const parameters = [...template.compiled.parameters];
+      parameters[template.environmentIdAt] = environmentId;
+      const { rows } = await ex.executeQuery<RevisionRow>({ ...template.compiled, parameters });
+      const first = rows[0];
+      if (!first) return undefined;
+      const serverKeys = new Map<string, string | null>();
+      for (const r of rows) if (r.key_hash !== null) serverKeys.set(r.key_hash, r.expires_at);
+      return { revision: Number(first.document_revision), stopServingFlags: Boolean(first.stop_serving_flags), clientKey: first.api_key, serverKeys };
     },
 
     async readDocumentSource(ex, environmentId, now) {

@@ -1,11 +1,15 @@
 import type { DbExecutor } from '../../platform/database/database.js';
 import type { TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 
-/** What every SDK request checks first: cheap, one indexed row. */
+/** What every SDK request checks first: cheap, one query on indexed rows. */
 export interface DocumentRevision {
   revision: number;
   /** The organisation's switch; read on every request because no write path bumps revisions for it. */
   stopServingFlags: boolean;
+  /** The keys the environment accepts right now, to check the caller's (remembered) key against. */
+  clientKey: string;
+  /** `key_hash` → `expires_at` of each active server-side key. */
+  serverKeys: Map<string, string | null>;
 }
 
 export interface DocumentEnvironmentRow {
@@ -113,7 +117,7 @@ export interface DocumentSource {
  * modules bump `environments.document_revision` whenever they change what it shows.
  */
 export interface SdkStore {
-  /** The environment's document revision and its organisation's `stop_serving_flags`; undefined when it is gone. */
+  /** The environment's document revision, its organisation's `stop_serving_flags` and its keys; undefined when it is gone. */
   readRevision(ex: DbExecutor, environmentId: number): Promise<DocumentRevision | undefined>;
   /** Everything the document is built from at `now`; call it inside one read transaction for a consistent view. */
   readDocumentSource(ex: DbExecutor, environmentId: number, now: string): Promise<DocumentSource | undefined>;

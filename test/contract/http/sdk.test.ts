@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { EnvironmentDocumentSchema, SdkFlagSchema, SdkIdentitiesResponseSchema } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
 import { getHashedPercentageForObjectIds } from '../../../src-shared/domain/evaluation/hashing.js';
 import { generateUuid } from '../../../sync-server/platform/security/secrets.js';
+import { buildApp } from '../../../sync-server/app/build-app.js';
 import { TestApi } from '../../support/api-harness.js';
 import { DIALECTS } from '../../support/databases.js';
 import { createFeature } from '../../support/flag-fixtures.js';
@@ -286,6 +287,43 @@ describe.each(DIALECTS)('SDK routes on %s', (dialect) => {
       const r = await sdkOp<Flag[]>(api, 'getSdkFlags', env.clientKey, { query: { feature: 'checkout' } });
       expect(r.body).toMatchObject({ feature: { type: 'MULTIVARIATE' }, feature_state_value: 'control' });
     });
+
+    test('a segment override with its own weights splits its members by hashing the override and the identity (as SDKs in local evaluation do)', async () => {
+      const options = (await api.op('getFeature', { params: { project_pk: env.projectId, id: featureId } })).body.multivariate_options as { id: number; string_value: string }[];
+      const option = (value: string) => options.find((o) => o.string_value === value)!.id;
+      const gold = await createSegment(api, env.projectId, 'gold', [{ operator: 'EQUAL', property: 'plan', value: 'gold' }]);
+      const fseg = await api.op('createFeatureSegment', { body: { feature: featureId, segment: gold.id, environment: env.environmentId, priority: 0 } });
+      const override = await api.op('createFeatureState', {
+        body: {
+          feature: featureId,
+          environment: env.environmentId,
+          feature_segment: fseg.body.id,
+          enabled: true,
+          feature_state_value: { type: 'unicode', string_value: 'gold control' },
+          multivariate_feature_state_values: [
+            { multivariate_feature_option: option('variant-a'), percentage_allocation: 10 },
+            { multivariate_feature_option: option('variant-b'), percentage_allocation: 70 },
+          ],
+        },
+      });
+      expect(override.status).toBe(201);
+      const seen = new Set<unknown>();
+      for (let i = 0; i < 40; i++) {
+        const identifier = `gold-user-${i}`;
+        const percentage = getHashedPercentageForObjectIds([override.body.id, `${env.clientKey}_${identifier}`]);
+        const expected = percentage < 10 ? 'variant-a' : percentage < 80 ? 'variant-b' : 'gold control';
+        const r = await sdkOp(api, 'identifySdkIdentity', env.clientKey, { body: { identifier, transient: true, traits: [{ trait_key: 'plan', trait_value: 'gold' }] } });
+        const flag = r.body.flags.find((f: Flag) => f.feature.name === 'checkout');
+        expect({ value: flag.feature_state_value, enabled: flag.enabled, id: flag.id, feature_segment: flag.feature_segment }, identifier).toEqual({
+          value: expected,
+          enabled: true,
+          id: override.body.id,
+          feature_segment: fseg.body.id,
+        });
+        seen.add(expected);
+      }
+      expect(seen).toEqual(new Set(['variant-a', 'variant-b', 'gold control']));
+    });
   });
 
   describe('versioned (v2) environments', () => {
@@ -308,6 +346,87 @@ describe.each(DIALECTS)('SDK routes on %s', (dialect) => {
       expect(await headline()).toEqual({ enabled: false, value: 'two' });
       const doc = await sdkOp(api, 'getEnvironmentDocument', v2.serverKey);
       expect(doc.body.feature_states.map((fs: { feature: { name: string }; feature_state_value: unknown }) => [fs.feature.name, fs.feature_state_value])).toEqual([['headline', 'two']]);
+    });
+  });
+
+  // The auth hook remembers what a key names; the SDK routes check it on every request against the keys
+  // read with the document revision, so these changes take effect on the very next request.
+  describe('remembered environment keys', () => {
+    const newServerKey = async (name: string) => {
+      const r = await api.op('createEnvironmentApiKey', { params: { api_key: env.clientKey }, body: { name } });
+      expect(r.status).toBe(201);
+      return r.body as { id: number; key: string };
+    };
+
+    test('a deleted server-side key is refused on the next request, by every SDK route', async () => {
+      const key = await newServerKey('short-lived');
+      expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(200);
+      expect((await sdkOp(api, 'getEnvironmentDocument', key.key)).status).toBe(200);
+      expect((await api.op('deleteEnvironmentApiKey', { params: { api_key: env.clientKey, id: key.id } })).status).toBe(204);
+      for (const [operationId, options] of [
+        ['getSdkFlags', {}],
+        ['getEnvironmentDocument', {}],
+        ['getSdkIdentity', { query: { identifier: 'someone' } }],
+        ['identifySdkIdentity', { body: { identifier: 'someone' } }],
+      ] as const) {
+        const r = await sdkOp(api, operationId, key.key, options);
+        expect(r.status, operationId).toBe(401);
+        expect(r.body.code).toBe('UNAUTHENTICATED');
+      }
+      expect((await sdkOp(api, 'getSdkFlags', env.serverKey)).status).toBe(200);
+    });
+
+    test('a deactivated key is refused at once and works again once reactivated', async () => {
+      const key = await newServerKey('toggled');
+      expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(200);
+      await api.op('updateEnvironmentApiKey', { params: { api_key: env.clientKey, id: key.id }, body: { active: false } });
+      expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(401);
+      await api.op('updateEnvironmentApiKey', { params: { api_key: env.clientKey, id: key.id }, body: { active: true } });
+      expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(200);
+    });
+
+    test('a key past its expiry is refused without any write', async () => {
+      const key = await newServerKey('expiring');
+      const now = api.clock.now();
+      await k().updateTable('environment_api_keys').set({ expires_at: new Date(now.getTime() + 3600_000).toISOString() }).where('id', '=', key.id).execute();
+      expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(200);
+      expect(await api.built.services.auth.resolveEnvironmentKey(key.key)).toMatchObject({ isServerKey: true });
+      api.clock.advanceMs(2 * 3600_000);
+      try {
+        expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(401);
+        expect(await api.built.services.auth.resolveEnvironmentKey(key.key)).toBeUndefined();
+      } finally {
+        api.clock.set(now);
+      }
+    });
+
+    test('a key deleted or an environment deleted by another server instance on the same database is refused on the next request here', async () => {
+      const other = await buildApp({ db: api.testDb.db, clock: api.clock });
+      try {
+        const key = await newServerKey('shared');
+        // This instance remembers both keys...
+        expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(200);
+        expect(await api.built.services.auth.resolveEnvironmentKey(key.key)).toMatchObject({ environmentId: env.environmentId, isServerKey: true });
+        // ...the other one deletes the server-side key...
+        const removed = await other.app.inject({ method: 'DELETE', url: `/api/v1/environments/${env.clientKey}/api-keys/${key.id}/`, headers: { authorization: api.adminToken } });
+        expect(removed.statusCode).toBe(204);
+        expect((await sdkOp(api, 'getSdkFlags', key.key)).status).toBe(401);
+        expect(await api.built.services.auth.resolveEnvironmentKey(key.key)).toBeUndefined();
+
+        // ...and a whole environment, whose client-side and server-side keys this instance had in use.
+        const doomed = await createSdkEnvironment(api, 'Doomed');
+        expect((await sdkOp(api, 'getSdkFlags', doomed.clientKey)).status).toBe(200);
+        expect((await sdkOp(api, 'getEnvironmentDocument', doomed.serverKey)).status).toBe(200);
+        expect(await api.built.services.auth.resolveEnvironmentKey(doomed.clientKey)).toMatchObject({ environmentId: doomed.environmentId });
+        const deleted = await other.app.inject({ method: 'DELETE', url: `/api/v1/environments/${doomed.clientKey}/`, headers: { authorization: api.adminToken } });
+        expect(deleted.statusCode).toBe(204);
+        expect((await sdkOp(api, 'getSdkFlags', doomed.clientKey)).status).toBe(401);
+        expect((await sdkOp(api, 'getEnvironmentDocument', doomed.serverKey)).status).toBe(401);
+        expect(await api.built.services.auth.resolveEnvironmentKey(doomed.clientKey)).toBeUndefined();
+      } finally {
+        await other.services.jobs.stop();
+        await other.app.close();
+      }
     });
   });
 

@@ -73,12 +73,13 @@ describe.each(DIALECTS)('flagsmith-nodejs against a server process on %s', (dial
     clientKey = environment.api_key;
     serverKey = (await admin<{ key: string }>('POST', `/api/v1/environments/${clientKey}/api-keys/`, { name: 'backend' })).key;
 
-    const feature = (name: string, body: Record<string, unknown>) => admin<{ id: number }>('POST', `/api/v1/projects/${project.id}/features/`, { name, ...body });
+    const feature = (name: string, body: Record<string, unknown>) =>
+      admin<{ id: number; multivariate_options: { id: number; string_value: string | null }[] }>('POST', `/api/v1/projects/${project.id}/features/`, { name, ...body });
     const banner = await feature('banner', { initial_value: 'hello', default_enabled: true });
     const limit = await feature('limit', { initial_value: '10', default_enabled: true });
     const darkMode = await feature('dark_mode', { initial_value: 'true', default_enabled: false });
     await feature('secret', { initial_value: 'server only', default_enabled: true, is_server_key_only: true });
-    await feature('checkout', {
+    const checkout = await feature('checkout', {
       initial_value: 'control',
       default_enabled: true,
       multivariate_options: [
@@ -89,7 +90,12 @@ describe.each(DIALECTS)('flagsmith-nodejs against a server process on %s', (dial
 
     const segment = (name: string, conditions: Record<string, unknown>[]) =>
       admin<{ id: number }>('POST', `/api/v1/projects/${project.id}/segments/`, { name, rules: [{ type: 'ALL', rules: [{ type: 'ANY', conditions }], conditions: [] }] });
-    const override = async (featureId: number, segmentId: number, priority: number, state: { enabled: boolean; type: 'unicode' | 'int' | 'bool'; value: unknown }) => {
+    const override = async (
+      featureId: number,
+      segmentId: number,
+      priority: number,
+      state: { enabled: boolean; type: 'unicode' | 'int' | 'bool'; value: unknown; multivariate?: { multivariate_feature_option: number; percentage_allocation: number }[] },
+    ) => {
       const fs = await admin<{ id: number }>('POST', '/api/v1/features/feature-segments/', { feature: featureId, segment: segmentId, environment: environment.id, priority });
       const column = state.type === 'unicode' ? 'string_value' : state.type === 'int' ? 'integer_value' : 'boolean_value';
       await admin('POST', '/api/v1/features/featurestates/', {
@@ -98,6 +104,7 @@ describe.each(DIALECTS)('flagsmith-nodejs against a server process on %s', (dial
         feature_segment: fs.id,
         enabled: state.enabled,
         feature_state_value: { type: state.type, [column]: state.value },
+        ...(state.multivariate ? { multivariate_feature_state_values: state.multivariate } : {}),
       });
     };
     const power = await segment('power users', [{ operator: 'GREATER_THAN_INCLUSIVE', property: 'orders', value: 10 }]);
@@ -107,6 +114,18 @@ describe.each(DIALECTS)('flagsmith-nodejs against a server process on %s', (dial
     await override(banner.id, beta.id, 1, { enabled: false, type: 'unicode', value: 'beta banner' });
     await override(darkMode.id, beta.id, 0, { enabled: true, type: 'bool', value: true });
     await override(limit.id, half.id, 0, { enabled: true, type: 'int', value: 99 });
+    // A segment override with its own weights: its members are split between the variants by them.
+    const gold = await segment('gold', [{ operator: 'EQUAL', property: 'plan', value: 'gold' }]);
+    const option = (value: string) => checkout.multivariate_options.find((o) => o.string_value === value)!.id;
+    await override(checkout.id, gold.id, 0, {
+      enabled: true,
+      type: 'unicode',
+      value: 'gold control',
+      multivariate: [
+        { multivariate_feature_option: option('variant-a'), percentage_allocation: 10 },
+        { multivariate_feature_option: option('variant-b'), percentage_allocation: 70 },
+      ],
+    });
 
     const vip = await admin<{ id: number }>('POST', `/api/v1/environments/${clientKey}/identities/`, { identifier: 'vip' });
     await admin('POST', `/api/v1/environments/${clientKey}/identities/${vip.id}/featurestates/`, { feature: banner.id, enabled: true, feature_state_value: 'just for you' });
@@ -168,6 +187,22 @@ describe.each(DIALECTS)('flagsmith-nodejs against a server process on %s', (dial
     // The identities above really exercise the multivariate split and the percentage-split segment.
     expect(variants).toEqual(new Set(['variant-a', 'variant-b', 'control']));
     expect(limits).toEqual(new Set([10, 99]));
+  });
+
+  test('a segment override carrying multivariate values splits its members the same way remotely and locally', async () => {
+    const remote = sdk();
+    const local = sdk({ local: true });
+    const golden = new Map<unknown, number>();
+    for (let i = 0; i < 60; i++) {
+      const identifier = `gold-${i}`;
+      const expected = summary(await remote.getIdentityFlags(identifier, { plan: 'gold' }, true));
+      expect(summary(await local.getIdentityFlags(identifier, { plan: 'gold' })), identifier).toEqual(expected);
+      expect(expected.checkout?.enabled).toBe(true);
+      golden.set(expected.checkout?.value, (golden.get(expected.checkout?.value) ?? 0) + 1);
+    }
+    // 10 / 70 / 20: members get the override's variants and its control value, never the default's.
+    expect([...golden.keys()].sort()).toEqual(['gold control', 'variant-a', 'variant-b']);
+    expect(golden.get('variant-b')).toBeGreaterThan(golden.get('variant-a')!);
   });
 
   test('the document is served with an ETag; a poll with If-None-Match gets 304 and no body', async () => {

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, test } from 'vitest';
+import { Flagsmith, LocalFileHandler } from 'flagsmith-nodejs';
 import { EnvironmentDocumentSchema } from '../../../../../src-shared/contracts/sdk/environment-document.schema.js';
 import {
   getEnvironmentFeatureStates,
@@ -10,6 +14,7 @@ import {
   identityHashKey,
   type EvaluatedFlag,
 } from '../../../../../src-shared/domain/evaluation/feature-states.js';
+import { getMultivariateVariant } from '../../../../../src-shared/domain/evaluation/multivariate.js';
 import { condition, ENGINE_TEST_CASES, environmentDocument, featureState, rule, segment, TEST_ENVIRONMENT } from './engine-test-data.fixture.js';
 
 // TypeBox's Value checks formats only once registered (Fastify's Ajv has them built in).
@@ -135,22 +140,97 @@ describe('override priority: identity > segment (lowest priority number) > envir
     const flags = getIdentityFeatureStates(doc, { ...identity, overrides: [featureState(F2, { feature_state_value: 'x' })] }, []);
     expect(flags.map((f) => f.feature.name)).toEqual(['feature_1']);
   });
+});
 
-  test('segment and identity overrides give their own value; only the environment default is split between variants', () => {
-    const mv = {
-      id: 1,
-      multivariate_feature_option: { id: 1, value: 'variant' },
-      percentage_allocation: 100,
-      mv_fs_value_uuid: 'bbbbbbbb-0000-4000-8000-000000000000',
-    };
-    const MV = { id: 3, name: 'mv', type: 'MULTIVARIATE' as const };
+// flagsmith-nodejs 8.x local evaluation (`evaluateFeatures`) runs the multivariate split on whichever
+// feature state decides (environment default, segment override or identity override), hashing that
+// state's own key with the identity key; Flagsmith's remote evaluation does the same.
+describe('multivariate overrides are split between their own variants', () => {
+  const MV = { id: 3, name: 'mv', type: 'MULTIVARIATE' as const };
+  const fooIsBar = [rule('ALL', [condition('EQUAL', 'foo', 'bar')])];
+  const mv = (id: number, value: string, percentage_allocation: number) => ({
+    id,
+    multivariate_feature_option: { id, value },
+    percentage_allocation,
+    mv_fs_value_uuid: `bbbbbbbb-0000-4000-8000-${String(id).padStart(12, '0')}`,
+  });
+  const identities = Array.from({ length: 200 }, (_, i) => ({ identifier: `user-${i}`, key: `env_key_user-${i}` }));
+
+  test('a segment override with weights gives each identity in the segment one of its variants, by its own hash', () => {
+    const overrideValues = [mv(21, 'seg-a', 40), mv(22, 'seg-b', 40)];
     const doc = environmentDocument({
-      feature_states: [featureState(MV, { django_id: 10, feature_state_value: 'control', multivariate_feature_state_values: [mv] })],
-      segments: [segment(1, 's', fooIsBar, [featureState(MV, { django_id: 11, feature_state_value: 'segment', feature_segment: { priority: 0 }, multivariate_feature_state_values: [mv] })])],
+      feature_states: [featureState(MV, { django_id: 10, feature_state_value: 'control', multivariate_feature_state_values: [mv(11, 'default-a', 100)] })],
+      segments: [segment(1, 'bar people', fooIsBar, [featureState(MV, { django_id: 20, feature_state_value: 'segment control', feature_segment: { priority: 0 }, multivariate_feature_state_values: overrideValues })])],
     });
-    expect(getIdentityFeatureStates(doc, identity, [])[0]).toMatchObject({ value: 'variant', variant: mv, reason: 'SPLIT; weight=100' });
-    expect(getIdentityFeatureStates(doc, identity, traits)[0]).toMatchObject({ value: 'segment', variant: null, source: 'SEGMENT' });
-    expect(getEnvironmentFeatureStates(doc)[0]).toMatchObject({ value: 'control', variant: null });
+    const seen = new Map<unknown, number>();
+    for (const identity of identities) {
+      const [flag] = getIdentityFeatureStates(doc, identity, traitsOf({ foo: 'bar' }));
+      expect(flag!.source).toBe('SEGMENT');
+      const expected = getMultivariateVariant({ django_id: 20, featurestate_uuid: '', multivariate_feature_state_values: overrideValues }, identity.key);
+      expect(flag!.value).toBe(expected ? expected.multivariate_feature_option.value : 'segment control');
+      expect(flag!.reason).toBe(expected ? `SPLIT; weight=${expected.percentage_allocation}` : 'TARGETING_MATCH; segment=bar people');
+      seen.set(flag!.value, (seen.get(flag!.value) ?? 0) + 1);
+    }
+    // 40/40/20: every outcome occurs, and the environment default's variant never does.
+    expect([...seen.keys()].sort()).toEqual(['seg-a', 'seg-b', 'segment control']);
+    // Outside the segment, the environment default (all on its one variant).
+    expect(getIdentityFeatureStates(doc, identities[0]!, [])[0]).toMatchObject({ value: 'default-a', source: 'ENVIRONMENT', reason: 'SPLIT; weight=100' });
+    // Environment flags are never split.
+    expect(getEnvironmentFeatureStates(doc)[0]).toMatchObject({ value: 'control', variant: null, reason: 'DEFAULT' });
+  });
+
+  test('an identity override with weights is split too, hashed with the override itself', () => {
+    const doc = environmentDocument({
+      feature_states: [featureState(MV, { django_id: 10, feature_state_value: 'control' })],
+    });
+    const override = featureState(MV, { django_id: 30, feature_state_value: 'mine', multivariate_feature_state_values: [mv(31, 'mine-a', 50)] });
+    const outcomes = identities.map((identity) => getIdentityFeatureStates(doc, { ...identity, overrides: [override] }, [])[0]!);
+    expect(new Set(outcomes.map((f) => f.value))).toEqual(new Set(['mine', 'mine-a']));
+    for (const flag of outcomes) {
+      expect(flag.source).toBe('IDENTITY');
+      expect(flag.reason).toBe(flag.value === 'mine-a' ? 'SPLIT; weight=50' : 'TARGETING_MATCH; segment=identity_overrides');
+    }
+  });
+
+  test('agrees with flagsmith-nodejs local evaluation of the same document, identity by identity', async () => {
+    const doc = environmentDocument({
+      api_key: 'env_key',
+      feature_states: [
+        featureState(MV, { django_id: 10, feature_state_value: 'control', multivariate_feature_state_values: [mv(11, 'default-a', 30), mv(12, 'default-b', 30)] }),
+        featureState({ id: 4, name: 'plain' }, { django_id: 40, feature_state_value: 'plain' }),
+      ],
+      segments: [
+        segment(1, 'bar people', fooIsBar, [
+          featureState(MV, { django_id: 20, feature_state_value: 'segment control', feature_segment: { priority: 1 }, multivariate_feature_state_values: [mv(22, 'seg-b', 45), mv(21, 'seg-a', 35)] }),
+          featureState({ id: 4, name: 'plain' }, { django_id: 41, feature_state_value: 'plain for bar', feature_segment: { priority: 1 } }),
+        ]),
+        segment(2, 'half', [rule('ALL', [condition('PERCENTAGE_SPLIT', null, '50')])], [
+          featureState(MV, { django_id: 25, feature_state_value: 'half control', feature_segment: { priority: 0 }, multivariate_feature_state_values: [mv(26, 'half-a', 50)] }),
+        ]),
+      ],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'flagdesk-engine-'));
+    const file = join(dir, 'environment.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const sdk = new Flagsmith({ offlineMode: true, offlineHandler: new LocalFileHandler(file) });
+    try {
+      const outcomes = new Set<unknown>();
+      for (const [i, identity] of identities.entries()) {
+        const traits: Record<string, string> = i % 2 === 0 ? { foo: 'bar' } : {};
+        const ours = getIdentityFeatureStates(doc, identity, traitsOf(traits));
+        const theirs = await sdk.getIdentityFlags(identity.identifier, traits);
+        expect(
+          Object.fromEntries(ours.map((f) => [f.feature.name, { enabled: f.enabled, value: f.value }])),
+          `${identity.identifier} ${JSON.stringify(traits)}`,
+        ).toEqual(Object.fromEntries(theirs.allFlags().map((f) => [f.featureName, { enabled: f.enabled, value: f.value }])));
+        outcomes.add(ours[0]!.value);
+      }
+      // Every branch was exercised: both segments' variants and controls, and the default's.
+      expect([...outcomes].sort()).toEqual(['control', 'default-a', 'default-b', 'half control', 'half-a', 'seg-a', 'seg-b', 'segment control'].sort());
+    } finally {
+      await sdk.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
