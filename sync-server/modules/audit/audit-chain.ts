@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DbExecutor } from '../../platform/database/database.js';
+import { beforeCommit, type DbExecutor } from '../../platform/database/database.js';
 import { canonicalJson } from '../../platform/security/canonical-json.js';
 
 /**
@@ -60,22 +60,29 @@ export type AuditRowInput = Omit<AuditChainFields, 'chain_seq'>;
  * concurrent writers can never both link to the same predecessor. The organisation row also keeps the
  * head hash, so removing the newest entries is detected too, not only edits and gaps.
  */
-export async function appendAuditRow(trx: DbExecutor, row: AuditRowInput): Promise<{ id: number; chainSeq: number; hash: string }> {
-  const head = await trx
-    .updateTable('organisations')
-    .set((eb) => ({ audit_chain_length: eb('audit_chain_length', '+', 1) }))
-    .where('id', '=', row.organisation_id)
-    .returning(['audit_chain_length', 'audit_head_hash'])
-    .executeTakeFirst();
-  if (!head) throw new Error(`Invariant violated: audit entry for unknown organisation ${row.organisation_id}`);
-  const chainSeq = Number(head.audit_chain_length);
-  const prevHash = head.audit_head_hash ?? GENESIS_HASH;
-  const hash = computeAuditHash(prevHash, { ...row, chain_seq: chainSeq });
+export async function appendAuditRow(trx: DbExecutor, row: AuditRowInput): Promise<{ id: number }> {
   const inserted = await trx
     .insertInto('audit_log')
-    .values({ ...row, is_system_event: Boolean(row.is_system_event), chain_seq: chainSeq, prev_hash: prevHash, hash })
+    .values({ ...row, is_system_event: Boolean(row.is_system_event), chain_seq: null, prev_hash: null, hash: null })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await trx.updateTable('organisations').set({ audit_head_hash: hash }).where('id', '=', row.organisation_id).execute();
-  return { id: inserted.id, chainSeq, hash };
+  // The chain head is the organisation row: lock it last, when the transaction commits (see beforeCommit),
+  // so a writer that audits and then bumps an environment cannot deadlock with one doing the reverse.
+  // Entries get their place in the order their transactions commit, which is the order readers see them.
+  await beforeCommit(trx, async () => {
+    const head = await trx
+      .updateTable('organisations')
+      .set((eb) => ({ audit_chain_length: eb('audit_chain_length', '+', 1) }))
+      .where('id', '=', row.organisation_id)
+      .returning(['audit_chain_length', 'audit_head_hash'])
+      .executeTakeFirst();
+    // The organisation was deleted later in this transaction: its entries went with it (FK cascade).
+    if (!head) return;
+    const chainSeq = Number(head.audit_chain_length);
+    const prevHash = head.audit_head_hash ?? GENESIS_HASH;
+    const hash = computeAuditHash(prevHash, { ...row, chain_seq: chainSeq });
+    await trx.updateTable('audit_log').set({ chain_seq: chainSeq, prev_hash: prevHash, hash }).where('id', '=', inserted.id).execute();
+    await trx.updateTable('organisations').set({ audit_head_hash: hash }).where('id', '=', row.organisation_id).execute();
+  });
+  return { id: inserted.id };
 }

@@ -92,6 +92,20 @@ export function openDatabase(options: DatabaseOptions): Db {
 
 /** Callbacks to run once the transaction a `trx` belongs to has committed; keyed by the transaction object. */
 const commitHooks = new WeakMap<object, (() => void)[]>();
+/** Work to do inside the transaction, after its body, just before it commits; keyed by the transaction object. */
+const finalHooks = new WeakMap<object, (() => Promise<void>)[]>();
+
+/**
+ * Runs `fn` inside the transaction of `trx`, after the transaction's body and before it commits (in the
+ * order registered); outside a `db.transaction`, runs it now. For work that must take a lock *last*: a
+ * row lock taken at the very end cannot sit in the middle of a lock cycle, so two writers that lock
+ * environments and then the organisation's audit-chain head in different orders cannot deadlock.
+ */
+export async function beforeCommit(trx: DbExecutor, fn: () => Promise<void>): Promise<void> {
+  const hooks = finalHooks.get(trx);
+  if (hooks) hooks.push(fn);
+  else await fn();
+}
 
 /**
  * Runs `fn` after the transaction of `trx` commits (never when it rolls back), e.g. to wake the worker
@@ -122,9 +136,15 @@ function wrap(kysely: Kysely<Database>, kind: DialectName): Db {
       for (let attempt = 1; ; attempt++) {
         const hooks: (() => void)[] = [];
         try {
-          const result = await kysely.transaction().execute((trx) => {
+          const result = await kysely.transaction().execute(async (trx) => {
             commitHooks.set(trx, hooks);
-            return fn(trx);
+            const finals: (() => Promise<void>)[] = [];
+            finalHooks.set(trx, finals);
+            const value = await fn(trx);
+            // A hook may register more; run until none is left.
+            for (let i = 0; i < finals.length; i++) await finals[i]!();
+            finalHooks.delete(trx);
+            return value;
           });
           for (const hook of hooks) hook();
           return result;
