@@ -179,7 +179,8 @@ type Scope = Awaited<ReturnType<AccessService['assertEnvironment']>>;
  * one, not the other way round).
  */
 export interface EnvironmentDocumentSource {
-  environmentDocument(client: { environmentId: number; isServerKey: boolean }, ifNoneMatch: undefined): Promise<{ isModified: true; json: string } | { isModified: false }>;
+  /** The environment's current SDK document (the SDK module's cache); the caller has authorised access. */
+  documentForAdmin(environmentId: number): Promise<EnvironmentDocument>;
 }
 
 /** Flagsmith's `audit.constants` messages for identity overrides. */
@@ -571,9 +572,7 @@ export function createIdentitiesService(deps: {
     async allFeatureStates(p, apiKey, identityId) {
       const { scope, identity } = await scopedIdentity(p, apiKey, identityId, EnvironmentPermission.VIEW_IDENTITIES);
       if (!documents) throw new AppError(ErrorCode.UNAVAILABLE, 'Flag evaluation is not available on this server.');
-      const answer = await documents.environmentDocument({ environmentId: scope.environmentId, isServerKey: true }, undefined);
-      if (!answer.isModified) throw new Error('Invariant violated: a document asked for without If-None-Match came back unmodified');
-      const doc = JSON.parse(answer.json) as EnvironmentDocument;
+      const doc = await documents.documentForAdmin(scope.environmentId);
       const traits = await storedTraits(k, identity.id);
       const key = identityHashKey({ environmentApiKey: doc.api_key, identifier: identity.identifier, identityId: identity.id, useCompositeKey: doc.use_identity_composite_key_for_hashing });
       const flags = getIdentityFeatureStates(doc, { identifier: identity.identifier, key }, traits, { hideDisabledFlags: false, excludeServerKeyOnly: false });

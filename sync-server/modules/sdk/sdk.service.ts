@@ -1,4 +1,4 @@
-import type { SdkFlagWire, SdkIdentitiesResponseWire } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
+import type { EnvironmentDocument, SdkFlagWire, SdkIdentitiesResponseWire } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
 import type { SdkTraitInput } from '../../../src-shared/contracts/http/sdk.contract.js';
 import {
   getEnvironmentFeatureStates,
@@ -59,6 +59,11 @@ export interface SdkService {
   identify(client: SdkClient, input: IdentifyInput): Promise<SdkIdentitiesResponseWire>;
   /** The document for local evaluation (the route requires a server-side key). */
   environmentDocument(client: SdkClient, ifNoneMatch: string | undefined): Promise<DocumentResponse>;
+  /**
+   * The current document of an environment, for Admin API code that has already authorised its caller
+   * (e.g. an identity's evaluated flags): no SDK key is involved. NOT_FOUND when the environment is gone.
+   */
+  documentForAdmin(environmentId: number): Promise<EnvironmentDocument>;
 }
 
 /** Whether an If-None-Match header value names this ETag (a list, `*`, or a weak form of it). */
@@ -136,6 +141,12 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
       const traits = (input.traits ?? []).map((t) => ({ trait_key: t.trait_key, trait_value: t.trait_value as TraitValue | null, transient: t.transient }));
       const result = await identities.identifyWithTraits(client.environmentId, input.identifier || null, traits, { persist: isPersisted, isTransientIdentity: input.transient === true });
       return evaluateIdentity(snapshot, client, result.identity, result.traits);
+    },
+
+    async documentForAdmin(environmentId) {
+      const found = await cache.get(environmentId);
+      if (!found) throw notFound('Environment');
+      return found.snapshot.document;
     },
 
     async environmentDocument(client, ifNoneMatch) {
