@@ -11,10 +11,10 @@ export interface Selection {
 }
 
 /** The environment's screens, as tabs. */
-export type Screen = 'features' | 'segments' | 'settings' | 'webhooks' | 'audit';
+export type Screen = 'features' | 'change-requests' | 'segments' | 'settings' | 'webhooks' | 'audit';
 export type FeatureTab = 'value' | 'history';
 /** What the main area shows for the selected environment. */
-export type View = { screen: Screen } | { screen: 'feature'; featureId: number; tab: FeatureTab };
+export type View = { screen: Screen } | { screen: 'feature'; featureId: number; tab: FeatureTab } | { screen: 'change-request'; changeRequestId: number };
 
 /** The dashboard's UI state. Server data is not cached here: screens load it (RxDB takes over later). */
 export interface DashboardState {
@@ -33,6 +33,7 @@ export interface DashboardState {
   selectEnvironment(apiKey: string): void;
   openScreen(screen: Screen): void;
   openFeature(featureId: number, tab?: FeatureTab): void;
+  openChangeRequest(changeRequestId: number): void;
   setPaletteOpen(isOpen: boolean): void;
   bumpRevision(): void;
 }
@@ -57,6 +58,7 @@ export function createDashboardStore() {
     selectEnvironment: (environmentKey) => set((s) => ({ selection: { ...s.selection, environmentKey } })),
     openScreen: (screen) => set({ view: { screen } }),
     openFeature: (featureId, tab = 'value') => set({ view: { screen: 'feature', featureId, tab } }),
+    openChangeRequest: (changeRequestId) => set({ view: { screen: 'change-request', changeRequestId } }),
     setPaletteOpen: (isPaletteOpen) => set({ isPaletteOpen }),
     bumpRevision: () => set((s) => ({ revision: s.revision + 1 })),
   }));

@@ -6,7 +6,7 @@ export interface Route {
   view: View;
 }
 
-const SCREENS: readonly Screen[] = ['features', 'segments', 'settings', 'webhooks', 'audit'];
+const SCREENS: readonly Screen[] = ['features', 'change-requests', 'segments', 'settings', 'webhooks', 'audit'];
 const TABS: readonly FeatureTab[] = ['value', 'history'];
 
 /** The fragment for a place; '' when nothing is selected. */
@@ -17,6 +17,7 @@ export function routeToHash({ selection, view }: Route): string {
   if (selection.environmentKey !== undefined) {
     parts.push('e', encodeURIComponent(selection.environmentKey));
     if (view.screen === 'feature') parts.push('f', String(view.featureId), view.tab);
+    else if (view.screen === 'change-request') parts.push('cr', String(view.changeRequestId));
     else if (view.screen !== 'features') parts.push(view.screen);
   }
   return parts.length === 0 ? '' : `#/${parts.join('/')}`;
@@ -38,6 +39,8 @@ export function hashToRoute(hash: string): Route {
       view = { screen: 'feature', featureId: id(value)!, tab: tab && TABS.includes(tab) ? tab : 'value' };
       i += 2;
       continue;
+    } else if (key === 'cr' && id(value) !== undefined && selection.environmentKey !== undefined) {
+      view = { screen: 'change-request', changeRequestId: id(value)! };
     } else if (SCREENS.includes(key as Screen) && selection.environmentKey !== undefined) {
       view = { screen: key as Screen };
       continue;

@@ -18,6 +18,9 @@ import {
   type VersionState,
   type Webhook,
   type WebhookDelivery,
+  type ChangeRequest,
+  type ChangeRequestDiff,
+  type RebaseResolution,
 } from './api-client.js';
 
 type TypedValue = VersionState['feature_state_value'];
@@ -34,6 +37,8 @@ export interface FakeApiData {
   users?: OrganisationUser[];
   webhooks?: { environmentId: number; webhook: Webhook; deliveries: WebhookDelivery[] }[];
   audit?: AuditEntry[];
+  /** Change requests as the server returns them, with their diff (the fake does not compute diffs). */
+  changeRequests?: { changeRequest: ChangeRequest; diff: ChangeRequestDiff }[];
 }
 
 interface FakeVersion {
@@ -99,8 +104,11 @@ export function createFakeApiClient(
   issued: Set<string> = new Set(),
   /** The fake server's clock. */
   now: () => string = () => EPOCH,
-): ApiClient & { calls: string[]; versions: FakeVersion[]; versioning: Map<string, VersioningStatus[]> } {
+): ApiClient & { calls: string[]; versions: FakeVersion[]; versioning: Map<string, VersioningStatus[]>; rebases: { id: number; resolutions: RebaseResolution[] }[] } {
   const calls: string[] = [];
+  /** The rebase requests received, for tests to check the resolutions sent. */
+  const rebases: { id: number; resolutions: RebaseResolution[] }[] = [];
+  const changeRequestEntry = (id: number) => (data.changeRequests ?? []).find((c) => c.changeRequest.id === id) ?? fail('NOT_FOUND', 'Not found.');
   const versions: FakeVersion[] = [];
   /** Statuses each environment's status endpoint answers next, one per poll; the last one stays. */
   const versioning = new Map<string, VersioningStatus[]>();
@@ -251,6 +259,7 @@ export function createFakeApiClient(
     calls,
     versions,
     versioning,
+    rebases,
     login: async ({ email, password }) => {
       calls.push('login');
       if (email.toLowerCase() !== data.user.email || password !== data.user.password) throw new ApiError('VALIDATION_FAILED', 'Unable to log in with provided credentials.', 400);
@@ -509,6 +518,68 @@ export function createFakeApiClient(
         const size = query.page_size ?? 100;
         const page = query.page ?? 1;
         return { count: matching.length, results: matching.slice((page - 1) * size, page * size) };
+      }),
+
+    listChangeRequests: (environmentId, filter = {}) =>
+      authed('listChangeRequests', () =>
+        (data.changeRequests ?? [])
+          .map((c) => c.changeRequest)
+          .filter((c) => c.environment === environmentId && (filter.committed === undefined || c.is_committed === filter.committed))
+          .sort((a, b) => b.id - a.id),
+      ),
+    getChangeRequest: (id) => authed('getChangeRequest', () => changeRequestEntry(id).changeRequest),
+    getChangeRequestDiff: (id) => authed('getChangeRequestDiff', () => changeRequestEntry(id).diff),
+    createChangeRequest: (apiKey, body) =>
+      authed('createChangeRequest', () => {
+        const env = environmentByKey(apiKey);
+        const id = newId();
+        const at = now();
+        const changeRequest: ChangeRequest = {
+          id, uuid: `cr-${id}`, title: body.title, description: body.description ?? null, user: data.user.id, environment: env.id, project: env.project, created_at: at, updated_at: at,
+          committed_at: null, committed_by: null, deleted_at: null, is_committed: false, is_approved: !env.minimum_change_request_approvals, status: 'open',
+          required_approvals: env.minimum_change_request_approvals, current_approvals: 0, content_hash: `sha256:${id}`, feature_states: [],
+          approvals: (body.approvals ?? []).map((a) => ({ user: a.user, approved_at: null, is_assignee: true, content_hash: null, is_stale: false })),
+          environment_feature_versions: [],
+          change_sets: body.change_sets.map((set, i) => ({
+            id: id * 100 + i, feature: set.feature, live_from: set.live_from ?? null, feature_states_to_create: [], feature_states_to_update: [], segment_ids_to_delete_overrides: set.segment_ids_to_delete_overrides ?? [],
+            base_version_uuid: liveOf(env.id, set.feature)?.version.uuid ?? null, content_hash: `sha256:${id}-${i}`, environment_feature_version: null, version_status: null, conflicts: [],
+          })),
+        };
+        const diff: ChangeRequestDiff = { change_request: id, content_hash: changeRequest.content_hash, features: [], approvals: [] };
+        data.changeRequests = [...(data.changeRequests ?? []), { changeRequest, diff }];
+        return changeRequest;
+      }),
+    approveChangeRequest: (id) =>
+      authed('approveChangeRequest', () => {
+        const entry = changeRequestEntry(id);
+        const cr = entry.changeRequest;
+        if (cr.user === data.user.id) fail('PRECONDITION_FAILED', 'A user cannot approve their own change request.');
+        const approval = { user: data.user.id, approved_at: now(), is_assignee: false, content_hash: cr.content_hash, is_stale: false };
+        const approvals = [...cr.approvals.filter((a) => a.user !== data.user.id), approval];
+        const current = approvals.filter((a) => a.approved_at !== null && !a.is_stale).length;
+        entry.changeRequest = { ...cr, approvals, current_approvals: current, is_approved: current >= (cr.required_approvals ?? 0) };
+        return entry.changeRequest;
+      }),
+    commitChangeRequest: (id) =>
+      authed('commitChangeRequest', () => {
+        const entry = changeRequestEntry(id);
+        const cr = entry.changeRequest;
+        if (cr.status === 'needs_rebase') fail('PRECONDITION_FAILED', 'Rebase it first.', { reason: 'CHANGE_REQUEST_NEEDS_REBASE' });
+        if (!cr.is_approved) fail('PRECONDITION_FAILED', `Change request ${id} needs ${cr.required_approvals} current approval(s).`, { reason: 'CHANGE_REQUEST_NOT_APPROVED' });
+        const isScheduled = cr.change_sets.some((s) => s.live_from !== null && s.live_from > now());
+        entry.changeRequest = { ...cr, is_committed: true, committed_at: now(), committed_by: data.user.id, status: isScheduled ? 'scheduled' : 'committed' };
+        return entry.changeRequest;
+      }),
+    rebaseChangeRequest: (id, resolutions) =>
+      authed('rebaseChangeRequest', () => {
+        const entry = changeRequestEntry(id);
+        rebases.push({ id, resolutions });
+        entry.changeRequest = {
+          ...entry.changeRequest, status: 'open', is_committed: false, committed_at: null, committed_by: null,
+          change_sets: entry.changeRequest.change_sets.map((s) => ({ ...s, conflicts: [], version_status: null, environment_feature_version: null })),
+        };
+        entry.diff = { ...entry.diff, features: entry.diff.features.map((f) => ({ ...f, conflicts: [], is_mergeable: true })) };
+        return entry.changeRequest;
       }),
   };
 }

@@ -12,6 +12,7 @@ import type { versionRoutes } from '../../src-shared/contracts/http/versions.con
 import type { versioningMigrationRoutes } from '../../src-shared/contracts/http/versioning-migration.contract.js';
 import type { webhookRoutes } from '../../src-shared/contracts/http/webhooks.contract.js';
 import type { auditRoutes } from '../../src-shared/contracts/http/audit.contract.js';
+import type { changeRequestRoutes } from '../../src-shared/contracts/http/change-requests.contract.js';
 
 export type LoginBody = BodyOf<typeof authRoutes.login>;
 export type CurrentUser = ResponseOf<typeof authRoutes.getCurrentUser>;
@@ -41,6 +42,13 @@ export type WebhookCreate = BodyOf<typeof webhookRoutes.createEnvironmentWebhook
 export type WebhookDelivery = ResponseOf<typeof webhookRoutes.redeliverEnvironmentWebhookDelivery>;
 export type AuditEntry = ResponseOf<typeof auditRoutes.getAuditLog>;
 export type AuditQuery = QueryOf<typeof auditRoutes.listAuditLogs>;
+export type ChangeRequest = ResponseOf<typeof changeRequestRoutes.getChangeRequest>;
+export type ChangeRequestCreate = BodyOf<typeof changeRequestRoutes.createChangeRequest>;
+export type ChangeSetCreate = ChangeRequestCreate['change_sets'][number];
+export type ChangeRequestDiff = ResponseOf<typeof changeRequestRoutes.getChangeRequestDiff>;
+export type ChangeRequestFeatureDiff = ChangeRequestDiff['features'][number];
+export type VersionConflict = ChangeRequestFeatureDiff['conflicts'][number];
+export type RebaseResolution = NonNullable<NonNullable<BodyOf<typeof changeRequestRoutes.rebaseChangeRequest>>['resolutions']>[number];
 /** One page of a paginated list. */
 export interface Page<T> {
   count: number;
@@ -121,6 +129,18 @@ export interface ApiClient {
   redeliverWebhookDelivery(environmentApiKey: string, webhookId: number, deliveryId: number): Promise<WebhookDelivery>;
 
   listAuditLogs(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  /** Change requests of a v2 environment, newest first. */
+  listChangeRequests(environmentId: number, filter?: { committed?: boolean }): Promise<ChangeRequest[]>;
+  getChangeRequest(id: number): Promise<ChangeRequest>;
+  createChangeRequest(environmentApiKey: string, body: ChangeRequestCreate): Promise<ChangeRequest>;
+  /** Live → content to publish per feature, and approved content → content to publish per approval. */
+  getChangeRequestDiff(id: number): Promise<ChangeRequestDiff>;
+  approveChangeRequest(id: number): Promise<ChangeRequest>;
+  /** Publishes every change set (scheduled when its live_from is in the future). */
+  commitChangeRequest(id: number): Promise<ChangeRequest>;
+  /** Re-bases the change sets on what is live, choosing mine or live per conflicting path. */
+  rebaseChangeRequest(id: number, resolutions: RebaseResolution[]): Promise<ChangeRequest>;
 }
 
 export interface ApiClientDeps {
@@ -173,6 +193,7 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
   }
 
   const versions = (environmentId: number, featureId: number) => `/api/v1/environments/${environmentId}/features/${featureId}/versions`;
+  const changeRequests = '/api/v1/features/workflows/change-requests';
   const envKey = (apiKey: string) => `/api/v1/environments/${encodeURIComponent(apiKey)}`;
 
   return {
@@ -234,5 +255,14 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
     redeliverWebhookDelivery: (apiKey, webhookId, deliveryId) => call<WebhookDelivery>('POST', `${envKey(apiKey)}/webhooks/${webhookId}/deliveries/${deliveryId}/redeliver/`),
 
     listAuditLogs: (query) => call<Page<AuditEntry>>('GET', '/api/v1/audit/', { query: query as Record<string, QueryValue> }),
+
+    listChangeRequests: async (environmentId, filter = {}) =>
+      (await call<Page<ChangeRequest>>('GET', `${changeRequests}/`, { query: { environment: environmentId, page_size: 100, ...filter } })).results,
+    getChangeRequest: (id) => call<ChangeRequest>('GET', `${changeRequests}/${id}/`),
+    createChangeRequest: (apiKey, body) => call<ChangeRequest>('POST', `${envKey(apiKey)}/create-change-request/`, { body }),
+    getChangeRequestDiff: (id) => call<ChangeRequestDiff>('GET', `${changeRequests}/${id}/diff/`),
+    approveChangeRequest: (id) => call<ChangeRequest>('POST', `${changeRequests}/${id}/approve/`),
+    commitChangeRequest: (id) => call<ChangeRequest>('POST', `${changeRequests}/${id}/commit/`),
+    rebaseChangeRequest: (id, resolutions) => call<ChangeRequest>('POST', `${changeRequests}/${id}/rebase/`, { body: { resolutions } }),
   };
 }

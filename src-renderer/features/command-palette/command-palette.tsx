@@ -54,6 +54,7 @@ export function CommandPalette({ environment }: { environment: Environment | und
       ...(environment
         ? [
             { id: 'sf', label: 'Features', kind: 'Screen' as const, run: () => s.openScreen('features') },
+            { id: 'sc', label: 'Change requests', kind: 'Screen' as const, run: () => s.openScreen('change-requests') },
             { id: 'sg', label: 'Segments', kind: 'Screen' as const, run: () => s.openScreen('segments') },
             { id: 'ss', label: 'Settings', kind: 'Screen' as const, run: () => s.openScreen('settings') },
             { id: 'sw', label: 'Webhooks', kind: 'Screen' as const, run: () => s.openScreen('webhooks') },

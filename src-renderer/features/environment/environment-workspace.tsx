@@ -5,6 +5,8 @@ import type { Environment } from '../../data/api-client.js';
 import { ErrorBoundary } from '../../ui/error-boundary.js';
 import { Tabs } from '../../ui/tabs.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { ChangeRequestList } from '../change-requests/change-request-list.js';
+import { ChangeRequestPage } from '../change-requests/change-request-page.js';
 import { FeatureList } from '../feature-list/feature-list.js';
 import { FeaturePage } from '../feature-page/feature-page.js';
 import { SegmentsScreen } from '../segments/segments-screen.js';
@@ -13,6 +15,7 @@ import { WebhooksPanel } from '../webhooks/webhooks-panel.js';
 
 const SCREENS: { key: Screen; label: string }[] = [
   { key: 'features', label: 'Features' },
+  { key: 'change-requests', label: 'Change requests' },
   { key: 'segments', label: 'Segments' },
   { key: 'settings', label: 'Settings' },
   { key: 'webhooks', label: 'Webhooks' },
@@ -24,7 +27,7 @@ export function EnvironmentWorkspace({ environment, environments }: { environmen
   const { store } = useAppServices();
   const id = useId();
   const view = store((s) => s.view);
-  const screen: Screen = view.screen === 'feature' ? 'features' : view.screen;
+  const screen: Screen = view.screen === 'feature' ? 'features' : view.screen === 'change-request' ? 'change-requests' : view.screen;
 
   return (
     <div className="environment">
@@ -39,6 +42,16 @@ export function EnvironmentWorkspace({ environment, environments }: { environmen
         {view.screen === 'feature' && (
           <ErrorBoundary feature="the feature page">
             <FeaturePage key={`${environment.id}:${view.featureId}`} environment={environment} featureId={view.featureId} tab={view.tab} />
+          </ErrorBoundary>
+        )}
+        {view.screen === 'change-requests' && (
+          <ErrorBoundary feature="the change requests">
+            <ChangeRequestList key={environment.id} environment={environment} />
+          </ErrorBoundary>
+        )}
+        {view.screen === 'change-request' && (
+          <ErrorBoundary feature="the change request">
+            <ChangeRequestPage key={`${environment.id}:${view.changeRequestId}`} environment={environment} changeRequestId={view.changeRequestId} />
           </ErrorBoundary>
         )}
         {view.screen === 'segments' && (

@@ -1,13 +1,15 @@
-import { useId, useState } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { useAppServices } from '../../app/app-services.js';
-import { ApiError, type Environment, type Feature, type FeatureVersion, type Segment } from '../../data/api-client.js';
+import { ApiError, type Environment, type Feature, type FeatureVersion, type Segment, type VersionConflict } from '../../data/api-client.js';
+import { loadReviewers, requestChangeFromDraft, requiresApprovals, resolveDraftConflicts } from '../../data/change-requests.js';
+import { useResource } from '../../ui/use-resource.js';
 import { discardDraft, loadDraftReview, publishDraft } from '../../data/feature-history.js';
 import { formatValue, valueToText } from '../../data/flag-value.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { formatDateTime } from '../../ui/format.js';
-import { useResource } from '../../ui/use-resource.js';
 import { DiffView } from '../versions/diff-view.js';
+import { ConflictView } from '../change-requests/conflict-view.js';
 
 interface Props {
   environment: Environment;
@@ -18,12 +20,7 @@ interface Props {
   onDone(message: string): void;
 }
 
-interface Conflict {
-  path: string;
-  base: unknown;
-  live: unknown;
-  mine: unknown;
-}
+type Conflict = VersionConflict;
 
 function conflictsOf(error: unknown): Conflict[] {
   if (!(error instanceof ApiError)) return [];
@@ -37,9 +34,14 @@ function show(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-/** The unpublished draft of a v2 feature: its diff against live, and publish now, schedule or discard. */
+/**
+ * The unpublished draft of a v2 feature: its diff against live, and publish now, schedule or discard; on
+ * an environment that requires approvals, "Request change" turns it into a change request. A publish that
+ * answers a conflict shows the conflict view to keep mine or live per field.
+ */
 export function DraftPanel({ environment, feature, draft, segments, onDone }: Props) {
-  const { api } = useAppServices();
+  const { api, store } = useAppServices();
+  const [isRequesting, setRequesting] = useState(false);
   const id = useId();
   const review = useResource(`draft:${draft.uuid}:${draft.updated_at}`, () => loadDraftReview(api, environment, feature, draft));
   const [liveFrom, setLiveFrom] = useState('');
@@ -103,10 +105,26 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
           )}
         </div>
       )}
+      {failure && failure.conflicts.length > 0 && (
+        <ConflictView
+          conflicts={failure.conflicts.map((conflict) => ({ feature: feature.id, featureName: feature.name, conflict }))}
+          segmentName={segmentName}
+          optionName={optionName}
+          onResolve={async (resolutions) => {
+            await resolveDraftConflicts(api, environment, feature, draft, resolutions);
+            onDone('Conflicts resolved: the draft now starts from what is live. Review it and publish.');
+          }}
+        />
+      )}
       <div className="publish-row">
-        <button type="button" className="primary" disabled={isBusy} onClick={() => void publish()}>
+        <button type="button" className={requiresApprovals(environment) ? undefined : 'primary'} disabled={isBusy} onClick={() => void publish()}>
           Publish now
         </button>
+        {requiresApprovals(environment) && (
+          <button type="button" className="primary" disabled={isBusy} aria-expanded={isRequesting} onClick={() => setRequesting((x) => !x)}>
+            Request change
+          </button>
+        )}
         <span className="or">or</span>
         <label htmlFor={`${id}-at`}>Go live at</label>
         <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
@@ -117,6 +135,18 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
           Discard draft
         </button>
       </div>
+      {isRequesting && (
+        <RequestChangeForm
+          environment={environment}
+          feature={feature}
+          onCancel={() => setRequesting(false)}
+          onSubmit={async (request) => {
+            const created = await requestChangeFromDraft(api, environment, feature, draft, request);
+            onDone(`Change request #${created.id} created.`);
+            store.getState().openChangeRequest(created.id);
+          }}
+        />
+      )}
       {isConfirmingDiscard && (
         <ConfirmDialog
           title="Discard this draft?"
@@ -133,5 +163,96 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
         </ConfirmDialog>
       )}
     </section>
+  );
+}
+
+interface RequestChangeProps {
+  environment: Environment;
+  feature: Feature;
+  onSubmit(request: { title: string; description: string; liveFrom: string | null; assignees: number[] }): Promise<void>;
+  onCancel(): void;
+}
+
+/** Title, description and an optional go-live time for a change request made from the draft. */
+function RequestChangeForm({ environment, feature, onSubmit, onCancel }: RequestChangeProps) {
+  const id = useId();
+  const { api, store } = useAppServices();
+  const organisationId = store((s) => s.selection.organisationId);
+  const session = store((s) => s.session);
+  const authorId = session.status === 'signedIn' ? session.user.id : null;
+  const reviewers = useResource(organisationId === undefined ? null : `reviewers:${organisationId}`, () => loadReviewers(api, organisationId!, authorId));
+  const [assignees, setAssignees] = useState<number[]>([]);
+  const [title, setTitle] = useState(`Change ${feature.name}`);
+  const [description, setDescription] = useState('');
+  const [liveFrom, setLiveFrom] = useState('');
+  const [isBusy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const required = environment.minimum_change_request_approvals ?? 0;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (title.trim() === '' || isBusy) return;
+    setBusy(true);
+    setFailure(null);
+    try {
+      await onSubmit({ title: title.trim(), description: description.trim(), liveFrom: liveFrom ? new Date(liveFrom).toISOString() : null, assignees });
+    } catch (error) {
+      setFailure(describeError(error));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="request-change" aria-label="Request change" onSubmit={(e) => void submit(e)}>
+      <p className="muted">
+        {environment.name} needs {required === 1 ? 'one approval' : `${required} approvals`} before a change goes live. The draft’s changes move into the change request.
+      </p>
+      <div className="field-row">
+        <label className="field-label" htmlFor={`${id}-title`}>
+          Title
+        </label>
+        <input id={`${id}-title`} value={title} required maxLength={500} onChange={(e) => setTitle(e.target.value)} />
+      </div>
+      <div className="field-row">
+        <label className="field-label" htmlFor={`${id}-description`}>
+          Description
+        </label>
+        <textarea id={`${id}-description`} value={description} maxLength={20000} onChange={(e) => setDescription(e.target.value)} />
+      </div>
+      <div className="field-row">
+        <label className="field-label" htmlFor={`${id}-live-from`}>
+          Go live at (optional)
+        </label>
+        <input id={`${id}-live-from`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
+      </div>
+      {reviewers.status === 'ready' && reviewers.data.length > 0 && (
+        <fieldset className="reviewers">
+          <legend>Ask for a review from</legend>
+          {reviewers.data.map((user) => (
+            <label key={user.id} className="check">
+              <input
+                type="checkbox"
+                checked={assignees.includes(user.id)}
+                onChange={(e) => setAssignees((a) => (e.target.checked ? [...a, user.id] : a.filter((x) => x !== user.id)))}
+              />
+              {user.email}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {failure && (
+        <p role="alert" className="error">
+          {failure}
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" onClick={onCancel} disabled={isBusy}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={isBusy || title.trim() === ''}>
+          {isBusy ? 'Creating…' : 'Create change request'}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 
-type Screen = 'Features' | 'Segments' | 'Settings' | 'Webhooks' | 'Audit log';
+type Screen = 'Features' | 'Change requests' | 'Segments' | 'Settings' | 'Webhooks' | 'Audit log';
 
 /** The selected environment's screens: tabs, settings (versioning), webhooks, audit log, palette. */
 export class EnvironmentPage {

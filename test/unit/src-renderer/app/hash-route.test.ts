@@ -9,8 +9,12 @@ describe('hash route', () => {
       { selection: { organisationId: 1, projectId: 10, environmentKey: 'key/with space' }, view: { screen: 'features' } },
       { selection: { organisationId: 1, projectId: 10, environmentKey: 'abc' }, view: { screen: 'audit' } },
       { selection: { organisationId: 1, projectId: 10, environmentKey: 'abc' }, view: { screen: 'feature', featureId: 1000, tab: 'history' } },
+      { selection: { organisationId: 1, projectId: 10, environmentKey: 'abc' }, view: { screen: 'change-requests' } },
+      { selection: { organisationId: 1, projectId: 10, environmentKey: 'abc' }, view: { screen: 'change-request', changeRequestId: 5 } },
     ];
-    expect(routes.map((r) => routeToHash(r))).toEqual(['', '#/o/1', '#/o/1/p/10/e/key%2Fwith%20space', '#/o/1/p/10/e/abc/audit', '#/o/1/p/10/e/abc/f/1000/history']);
+    expect(routes.map((r) => routeToHash(r))).toEqual([
+      '', '#/o/1', '#/o/1/p/10/e/key%2Fwith%20space', '#/o/1/p/10/e/abc/audit', '#/o/1/p/10/e/abc/f/1000/history', '#/o/1/p/10/e/abc/change-requests', '#/o/1/p/10/e/abc/cr/5',
+    ]);
     expect(routes.map((r) => hashToRoute(routeToHash(r)))).toEqual(routes);
   });
 

@@ -1,0 +1,225 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
+import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { SignInPage } from '../support/pages/sign-in.page.js';
+import { DashboardPage } from '../support/pages/dashboard.page.js';
+import { EnvironmentPage } from '../support/pages/environment.page.js';
+import { FeaturePage } from '../support/pages/feature.page.js';
+import { ChangeRequestPage } from '../support/pages/change-request.page.js';
+import { adminApi, eventually } from './e2e-fixtures.js';
+
+const ADMIN = { email: 'admin@cr.test', password: 'a long e2e password' };
+const REVIEWER = { email: 'reviewer@cr.test', password: 'another long password' };
+
+interface Env {
+  id: number;
+  api_key: string;
+  name: string;
+}
+interface ChangeRequestWire {
+  id: number;
+  status: string;
+  is_committed: boolean;
+  change_sets: { conflicts: unknown[] }[];
+}
+
+describe('change requests in Chromium against a real server', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let dataDir: string;
+  let token: string;
+  let reviewerToken: string;
+  let production: Env;
+  const features: Record<string, number> = {};
+
+  beforeAll(async () => {
+    const rendererDir = ensureRendererBuilt();
+    dataDir = tempDataDir();
+    server = await startServerProcess({
+      FLAGDESK_DATA_DIR: dataDir,
+      FLAGDESK_ADMIN_EMAIL: ADMIN.email,
+      FLAGDESK_ADMIN_PASSWORD: ADMIN.password,
+      FLAGDESK_ADMIN_ORGANISATION: 'Review Org',
+      FLAGDESK_RENDERER_DIR: rendererDir,
+    });
+    token = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ADMIN)).key;
+    const organisation = (await adminApi<{ results: { id: number; name: string }[] }>(server, token, 'GET', '/api/v1/organisations/')).results.find((o) => o.name === 'Review Org')!;
+    await adminApi(server, token, 'POST', `/api/v1/organisations/${organisation.id}/users/`, { ...REVIEWER, role: 'ADMIN' });
+    reviewerToken = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', REVIEWER)).key;
+    const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
+    production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id });
+    for (const [name, initial_value] of [
+      ['checkout_banner', 'Welcome'],
+      ['search_v2', 'off'],
+    ] as const) {
+      features[name] = (await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/projects/${project.id}/features/`, { name, initial_value, default_enabled: true })).id;
+    }
+    await adminApi(server, token, 'POST', `/api/v1/environments/${production.api_key}/enable-v2-versioning/`);
+    await eventually(async () => {
+      const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/versioning-status/`);
+      return status.versioning_status === 'v2' ? true : undefined;
+    }, 'Production on v2');
+    await adminApi(server, token, 'PATCH', `/api/v1/environments/${production.api_key}/`, { minimum_change_request_approvals: 1 });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function openProduction(page: Page, user: { email: string; password: string }): Promise<void> {
+    const signIn = new SignInPage(page);
+    const dashboard = new DashboardPage(page);
+    await signIn.open(server.url);
+    await signIn.signIn(user.email, user.password);
+    await dashboard.waitUntilSignedIn();
+    await dashboard.open('Projects', 'Storefront');
+    await dashboard.open('Environments', 'Production');
+    await dashboard.featureTable('Production').waitFor();
+  }
+
+  async function servedValue(featureName: string): Promise<unknown> {
+    const states = await adminApi<{ results: { feature_state_value: unknown }[] }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/featurestates/?feature=${features[featureName]}`);
+    return states.results[0]?.feature_state_value;
+  }
+
+  test('a draft becomes a change request, a second user approves it and commits it, and the change goes live', async () => {
+    const author = await openIsolatedPage(browser);
+    const reviewer = await openIsolatedPage(browser);
+    try {
+      const feature = new FeaturePage(author.page);
+      const cr = new ChangeRequestPage(author.page);
+      await openProduction(author.page, ADMIN);
+      await new EnvironmentPage(author.page).openFeature('checkout_banner');
+      await feature.heading('checkout_banner').waitFor();
+      await feature.defaultValue.fill('Hello reviewers');
+      await feature.saveDraft();
+      await feature.draft.getByRole('button', { name: 'Request change' }).waitFor();
+      await cr.requestChange('Greet the reviewers', [REVIEWER.email]);
+      await cr.heading(/Greet the reviewers$/).waitFor();
+      await cr.sentences('checkout_banner').first().waitFor();
+      expect(await cr.sentences('checkout_banner').allTextContents()).toEqual(['Changed the value of the environment default from "Welcome" to "Hello reviewers"']);
+      // The author cannot approve their own request, and it cannot be committed before an approval.
+      expect(await cr.button('Approve').count()).toBe(0);
+      expect(await cr.button('Commit now').isDisabled()).toBe(true);
+      expect(await servedValue('checkout_banner')).toBe('Welcome');
+      await cr.approvals.getByText(`Waiting for: ${REVIEWER.email}`).waitFor();
+      await screenshotFullPage(author.page, 'change-request-created');
+
+      const reviewerCr = new ChangeRequestPage(reviewer.page);
+      await openProduction(reviewer.page, REVIEWER);
+      await new EnvironmentPage(reviewer.page).openScreen('Change requests');
+      await reviewerCr.list('Production').waitFor();
+      expect(await reviewerCr.listRows('Production')).toEqual([[expect.stringContaining('Greet the reviewers'), 'Open', '0 of 1']]);
+      await screenshotFullPage(reviewer.page, 'change-request-list');
+      await reviewerCr.open('Production', /Greet the reviewers/);
+      await reviewerCr.button('Approve').click();
+      await reviewerCr.approvals.getByText('Current', { exact: true }).waitFor();
+      await screenshotFullPage(reviewer.page, 'change-request-approved');
+      await reviewerCr.button('Commit now').click();
+      await reviewerCr.status('Committed').waitFor();
+      expect(await servedValue('checkout_banner')).toBe('Hello reviewers');
+      await screenshotFullPage(reviewer.page, 'change-request-committed');
+      expect([...author.errors, ...reviewer.errors]).toEqual([]);
+    } finally {
+      await author.context.close();
+      await reviewer.context.close();
+    }
+  });
+
+  test('a scheduled change request that hit a conflict is rebased through the conflict view, keeping mine', async () => {
+    // Arrange through the API: a change scheduled a few seconds ahead, approved and committed, then an
+    // overlapping change published before it; the scheduler marks the request "needs rebase" at live_from.
+    const liveFrom = new Date(Date.now() + 4000).toISOString();
+    const created = await adminApi<ChangeRequestWire>(server, token, 'POST', `/api/v1/environments/${production.api_key}/create-change-request/`, {
+      title: 'Turn search on at launch',
+      change_sets: [{ feature: features.search_v2, live_from: liveFrom, feature_states_to_update: [{ feature_segment: null, feature_state_value: { type: 'unicode', string_value: 'launch' } }] }],
+    });
+    await adminApi(server, reviewerToken, 'POST', `/api/v1/features/workflows/change-requests/${created.id}/approve/`);
+    await adminApi(server, token, 'POST', `/api/v1/features/workflows/change-requests/${created.id}/commit/`);
+    await adminApi(server, token, 'POST', `/api/v1/environments/${production.id}/features/${features.search_v2}/versions/`, {
+      feature_states_to_update: [{ feature_segment: null, feature_state_value: { type: 'unicode', string_value: 'hotfix' } }],
+      publish_immediately: true,
+    });
+    await eventually(async () => {
+      const cr = await adminApi<ChangeRequestWire>(server, token, 'GET', `/api/v1/features/workflows/change-requests/${created.id}/`);
+      return cr.status === 'needs_rebase' ? cr : undefined;
+    }, 'the scheduled change request to hit its conflict');
+
+    const { context, page, errors } = await openIsolatedPage(browser);
+    try {
+      const cr = new ChangeRequestPage(page);
+      await openProduction(page, ADMIN);
+      await new EnvironmentPage(page).openScreen('Change requests');
+      await cr.list('Production').waitFor();
+      expect((await cr.listRows('Production')).map(([title, status]) => [title!.replace(/^#\d+ /, ''), status])).toEqual([
+        ['Turn search on at launch', 'Needs rebase'],
+        ['Greet the reviewers', 'Committed'],
+      ]);
+      await cr.open('Production', /Turn search on at launch/);
+      await cr.conflictTable.waitFor();
+      expect(await cr.conflictRows()).toEqual([['search_v2: Environment default · value', '"off"', '"hotfix"', '"launch"']]);
+      expect(await cr.rebaseButton.isDisabled()).toBe(true);
+      await screenshotFullPage(page, 'change-request-conflict');
+
+      // Keyboard only: focus the choice and select it with Space, then submit with Enter.
+      await cr.choice('search_v2: Environment default · value', 'Keep mine').focus();
+      await page.keyboard.press('Space');
+      expect(await cr.choice('search_v2: Environment default · value', 'Keep mine').isChecked()).toBe(true);
+      await cr.rebaseButton.focus();
+      await page.keyboard.press('Enter');
+      await cr.status('Open').waitFor();
+      await cr.conflictTable.waitFor({ state: 'detached' });
+      expect(await cr.sentences('search_v2').allTextContents()).toEqual(['Changed the value of the environment default from "hotfix" to "launch"']);
+      await screenshotFullPage(page, 'change-request-rebased');
+
+      const rebased = await adminApi<ChangeRequestWire>(server, token, 'GET', `/api/v1/features/workflows/change-requests/${created.id}/`);
+      expect(rebased).toMatchObject({ status: 'open', is_committed: false });
+      expect(rebased.change_sets[0]!.conflicts).toEqual([]);
+      expect(await servedValue('search_v2')).toBe('hotfix');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a draft whose publish answered a conflict is resolved in the conflict view and then published', async () => {
+    const { context, page, errors } = await openIsolatedPage(browser);
+    try {
+      const feature = new FeaturePage(page);
+      const cr = new ChangeRequestPage(page);
+      await openProduction(page, ADMIN);
+      await new EnvironmentPage(page).openFeature('checkout_banner');
+      await feature.heading('checkout_banner').waitFor();
+      await feature.defaultValue.fill('Mine from the draft');
+      await feature.saveDraft();
+      await feature.draft.getByRole('button', { name: 'Publish now' }).waitFor();
+      // Someone publishes another value meanwhile.
+      await adminApi(server, token, 'POST', `/api/v1/environments/${production.id}/features/${features.checkout_banner}/versions/`, {
+        feature_states_to_update: [{ feature_segment: null, feature_state_value: { type: 'unicode', string_value: 'Theirs' } }],
+        publish_immediately: true,
+      });
+      await feature.publishNow();
+      await cr.conflictTable.waitFor();
+      expect(await cr.conflictRows()).toEqual([['checkout_banner: Environment default · value', '"Hello reviewers"', '"Theirs"', '"Mine from the draft"']]);
+      await screenshotFullPage(page, 'draft-conflict');
+      await cr.choice('checkout_banner: Environment default · value', 'Keep mine').check();
+      await cr.rebaseButton.click();
+      await feature.notice.filter({ hasText: 'Conflicts resolved' }).waitFor();
+      await cr.conflictTable.waitFor({ state: 'detached' });
+      await feature.changes(feature.draft).first().waitFor();
+      expect(await feature.changes(feature.draft).allTextContents()).toEqual(['Changed the value of the environment default from "Theirs" to "Mine from the draft"']);
+      await feature.publishNow();
+      await feature.notice.filter({ hasText: 'Published' }).waitFor();
+      expect(await servedValue('checkout_banner')).toBe('Mine from the draft');
+      // The one failed request is the refused (conflicting) publish, which the browser logs.
+      expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    } finally {
+      await context.close();
+    }
+  });
+});
