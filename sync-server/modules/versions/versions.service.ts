@@ -218,6 +218,30 @@ function fromBase64(state: string): Uint8Array {
   return new Uint8Array(Buffer.from(state, 'base64'));
 }
 
+/** The row of a new draft: its content, its Yjs state and the version it is based on. */
+function draftRecord(d: { uuid: string; ctx: VersionContext; p: Principal | null; content: VersionContent; doc: Y.Doc; base: VersionRecord | undefined; description: string | null; now: string }): Omit<VersionRecord, 'id'> {
+  return {
+    uuid: d.uuid,
+    environmentId: d.ctx.env.id,
+    featureId: d.ctx.feature.id,
+    status: VersionStatus.DRAFT,
+    description: d.description,
+    ...contentColumns(d.content),
+    draftState: toBase64(Y.encodeStateAsUpdate(d.doc)),
+    baseVersionUuid: d.base?.uuid ?? null,
+    previousVersionUuid: null,
+    conflictJson: null,
+    liveFrom: null,
+    liveSeq: null,
+    publishedAt: null,
+    ...createdBy(d.p),
+    publishedByUserId: null,
+    publishedByApiKeyId: null,
+    createdAt: d.now,
+    updatedAt: d.now,
+  };
+}
+
 function createdBy(p: Principal | null): { createdByUserId: number | null; createdByApiKeyId: number | null } {
   return { createdByUserId: p?.kind === 'user' ? p.userId : null, createdByApiKeyId: p?.kind === 'api_key' ? p.apiKeyId : null };
 }
@@ -447,26 +471,7 @@ export function createVersionsService(deps: {
   async function insertDraft(trx: DbExecutor, p: Principal | null, ctx: VersionContext, content: VersionContent, base: VersionRecord | undefined, description: string | null): Promise<VersionRecord> {
     const now = nowIso();
     const doc = createDraftDoc(content);
-    const record: Omit<VersionRecord, 'id'> = {
-      uuid: generateUuid(),
-      environmentId: ctx.env.id,
-      featureId: ctx.feature.id,
-      status: VersionStatus.DRAFT,
-      description,
-      ...contentColumns(content),
-      draftState: toBase64(Y.encodeStateAsUpdate(doc)),
-      baseVersionUuid: base?.uuid ?? null,
-      previousVersionUuid: null,
-      conflictJson: null,
-      liveFrom: null,
-      liveSeq: null,
-      publishedAt: null,
-      ...createdBy(p),
-      publishedByUserId: null,
-      publishedByApiKeyId: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const record = draftRecord({ uuid: generateUuid(), ctx, p, content, doc, base, description, now });
     const id = await store.insertVersion(trx, record);
     const v = { ...record, id };
     await store.syncVersionStates(trx, { uuid: v.uuid, environmentId: v.environmentId, featureId: v.featureId, liveFrom: null }, statesOfContent(content), now);
@@ -1054,26 +1059,7 @@ export function createVersionsService(deps: {
         await checkDraftReferences(trx, ctx.feature, content);
         if (placesOverHundred(content).length > 0) throw validationFailed('draft/content', 'Multivariate percentage values exceed 100%.');
         const now = nowIso();
-        const record: Omit<VersionRecord, 'id'> = {
-          uuid: input.uuid,
-          environmentId: ctx.env.id,
-          featureId: ctx.feature.id,
-          status: VersionStatus.DRAFT,
-          description: input.description,
-          ...contentColumns(content),
-          draftState: toBase64(Y.encodeStateAsUpdate(doc)),
-          baseVersionUuid: base?.uuid ?? null,
-          previousVersionUuid: null,
-          conflictJson: null,
-          liveFrom: null,
-          liveSeq: null,
-          publishedAt: null,
-          ...createdBy(p),
-          publishedByUserId: null,
-          publishedByApiKeyId: null,
-          createdAt: now,
-          updatedAt: now,
-        };
+        const record = draftRecord({ uuid: input.uuid, ctx, p, content, doc, base, description: input.description, now });
         await store.insertVersion(trx, record);
         await store.syncVersionStates(trx, { uuid: input.uuid, environmentId: ctx.env.id, featureId: ctx.feature.id, liveFrom: null }, statesOfContent(content), now);
       });
