@@ -1,4 +1,4 @@
-import { afterCommit, type DbExecutor } from '../../platform/database/database.js';
+import { afterCommit, beforeCommit, type DbExecutor } from '../../platform/database/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import {
@@ -103,14 +103,26 @@ export function createEventsService(store: WebhooksStore, clock: Clock, options:
     const eventUuid = generateUuid();
     const eventId = await store.insertEvent(trx, { uuid: eventUuid, eventType: input.eventType, organisationId, environmentId, dataJson: JSON.stringify(input.data), createdAt: now });
     const rows: NewDelivery[] = [];
+    let organisationTarget: { scope: WebhookScope; webhookIds: number[] } | undefined;
     for (const target of targets) {
       if (target.webhookIds.length === 0) continue;
-      const sequence = await store.nextSequence(trx, target.scope);
-      for (const webhookId of target.webhookIds) {
-        rows.push({ uuid: generateUuid(), webhookId, sequence, idempotencyKey: generateUuid(), maxAttempts: options.maxAttempts });
+      if ('environmentId' in target.scope) {
+        const sequence = await store.nextSequence(trx, target.scope);
+        for (const webhookId of target.webhookIds) rows.push({ uuid: generateUuid(), webhookId, sequence, idempotencyKey: generateUuid(), maxAttempts: options.maxAttempts });
+      } else {
+        // The organisation's counter is on the organisation row, which writers lock last, at commit (as the
+        // audit chain does): taking it here, mid-transaction, would let two writers lock environment and
+        // organisation in opposite orders. Until then the rows carry a provisional, unique negative number;
+        // nothing reads them before the commit.
+        organisationTarget = target;
+        for (const webhookId of target.webhookIds) rows.push({ uuid: generateUuid(), webhookId, sequence: -eventId, idempotencyKey: generateUuid(), maxAttempts: options.maxAttempts });
       }
     }
     await store.insertDeliveries(trx, eventId, now, rows);
+    if (organisationTarget) {
+      const { scope, webhookIds } = organisationTarget;
+      await beforeCommit(trx, async () => store.setDeliverySequence(trx, eventId, webhookIds, await store.nextSequence(trx, scope)));
+    }
     afterCommit(trx, options.nudge);
     return { eventId: eventUuid, deliveries: rows.length };
   }

@@ -168,6 +168,10 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
         .executeTakeFirstOrThrow();
       return r.id;
     },
+    async setDeliverySequence(trx, eventId, webhookIds, sequence) {
+      if (webhookIds.length === 0) return;
+      await trx.updateTable('webhook_deliveries').set({ sequence }).where('event_id', '=', eventId).where('webhook_id', 'in', [...webhookIds]).execute();
+    },
     async insertDeliveries(trx, eventId, now, rows) {
       if (rows.length === 0) return;
       await trx

@@ -95,6 +95,8 @@ export interface WebhooksStore {
   nextSequence(trx: DbExecutor, scope: WebhookScope): Promise<number>;
   insertEvent(trx: DbExecutor, row: { uuid: string; eventType: string; organisationId: number; environmentId: number | null; dataJson: string; createdAt: string }): Promise<number>;
   insertDeliveries(trx: DbExecutor, eventId: number, now: string, rows: NewDelivery[]): Promise<void>;
+  /** Gives an event's deliveries to these webhooks their sequence number (organisation scope, taken at commit). */
+  setDeliverySequence(trx: DbExecutor, eventId: number, webhookIds: readonly number[], sequence: number): Promise<void>;
   /** A feature state in the webhook shape, read inside the caller's transaction. */
   describeFeatureState(trx: DbExecutor, featureStateId: number): Promise<WebhookFeatureState | undefined>;
   /** The non-identity feature states of a version, in the NEW_VERSION_PUBLISHED shape. */

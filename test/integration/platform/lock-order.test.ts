@@ -20,6 +20,8 @@ describe.runIf(DIALECTS.includes('postgres'))('lock order of concurrent admin wr
     const project = await createProject(api, 'Locks');
     env = await createEnvironment(api, project.id, 'Production');
     await api.op('updateOrganisationPlanLimits', { params: { id: api.organisationId }, body: { max_segment_overrides_per_environment: 10_000 } });
+    // An organisation webhook: every flag event and audit entry also takes the organisation's event sequence.
+    await api.op('createOrganisationWebhook', { params: { organisation_pk: api.organisationId }, body: { url: 'http://127.0.0.1:9/hook' } });
     for (let i = 0; i < 12; i++) {
       features.push((await api.op('createFeature', { params: { project_pk: project.id }, body: { name: `lock_${i}` } })).body.id);
       segments.push((await api.op('createSegment', { params: { project_pk: project.id }, body: { name: `segment_${i}`, rules: [{ type: 'ALL', rules: [], conditions: [{ operator: 'EQUAL', property: 'n', value: String(i) }] }] } })).body.id);
@@ -40,5 +42,8 @@ describe.runIf(DIALECTS.includes('postgres'))('lock order of concurrent admin wr
     expect(answers.filter((a) => a.status >= 300).map((a) => `${a.status} ${JSON.stringify(a.body).slice(0, 120)}`)).toEqual([]);
     const integrity = await api.op('getAuditLogIntegrity', { params: { organisation_pk: api.organisationId } });
     expect(integrity.body.is_valid).toBe(true);
+    // Organisation-webhook sequences were taken at commit: dense, positive, one per event, in commit order.
+    const sequences = (await api.testDb.db.kysely.selectFrom('webhook_deliveries').select('sequence').orderBy('sequence').execute()).map((r) => Number(r.sequence));
+    expect(sequences).toEqual(sequences.map((_, i) => i + 1));
   });
 });
