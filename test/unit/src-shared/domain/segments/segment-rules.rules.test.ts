@@ -121,9 +121,10 @@ describe('normaliseSegmentRules', () => {
         const r = normaliseSegmentRules(input, { maxDepth: 3, maxConditions: 10 });
         if (!r.ok) return r.issues.length > 0;
         const ids: number[] = [];
+        // `depth` is the level of the rules in `rules`: an empty child list below level 3 is no fourth level.
         const walk = (rules: SegmentRule[], depth: number): void => {
-          expect(depth).toBeLessThanOrEqual(3);
           for (const x of rules) {
+            expect(depth).toBeLessThanOrEqual(3);
             ids.push(x.id, ...x.conditions.map((c) => c.id));
             walk(x.rules, depth + 1);
           }
