@@ -4,12 +4,15 @@ import { createWebTokenStore, type TokenStore } from '../data/token-store.js';
 import { createDesktopTokenStore, getDesktopApi } from '../bridge/desktop-bridge.js';
 import type { DesktopApi } from '../../src-shared/contracts/ipc/ipc-contract.js';
 import { createDashboardStore, type DashboardStore } from './dashboard.store.js';
+import { createReplicaSlot, type ReplicaSlot } from '../replica/replica.js';
 
 /** Everything the screens use, created once per app (D10: the renderer's composition root). */
 export interface AppServices {
   api: ApiClient;
   tokens: TokenStore;
   store: DashboardStore;
+  /** The local replica once signed in (replica/replica.ts); null before and after. */
+  replicaSlot: ReplicaSlot;
   /** The desktop bridge inside Electron; undefined in the web dashboard. */
   desktop: DesktopApi | undefined;
 }
@@ -32,7 +35,7 @@ export function createAppServices(win: Window): AppServices {
   const desktop = getDesktopApi(win);
   const tokens = desktop ? createDesktopTokenStore(desktop, win.location.origin) : createWebTokenStore(safeLocalStorage(win));
   const api = createApiClient({ baseUrl: '', fetch: win.fetch.bind(win), getToken: () => store.getState().token });
-  return { api, tokens, store, desktop };
+  return { api, tokens, store, desktop, replicaSlot: createReplicaSlot() };
 }
 
 export const AppServicesContext = createContext<AppServices | null>(null);

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { render } from '@testing-library/react';
 import { AppServicesContext, type AppServices } from '../../../src-renderer/app/app-services.js';
 import { createDashboardStore } from '../../../src-renderer/app/dashboard.store.js';
+import { createReplicaSlot } from '../../../src-renderer/replica/replica.js';
 import { createFakeApiClient, type FakeApiData } from '../../../src-renderer/data/api-client.fake.js';
 import { createMemoryTokenStore } from '../../../src-renderer/data/token-store.js';
 import type { Environment, Segment } from '../../../src-renderer/data/api-client.js';
@@ -58,7 +59,7 @@ export function signedInServices(data: FakeApiData = makeData(), now = tickingCl
   const store = createDashboardStore();
   store.setState({ token: 'token-1', session: { status: 'signedIn', user: { id: 1, email: data.user.email, first_name: '', last_name: '', uuid: 'u-1' } } });
   const api = createFakeApiClient(data, () => store.getState().token, new Set(['token-1']), now);
-  const services: AppServices = { api, store, tokens: createMemoryTokenStore(), desktop: undefined };
+  const services: AppServices = { api, store, tokens: createMemoryTokenStore(), desktop: undefined, replicaSlot: createReplicaSlot() };
   return { services, api, store, data };
 }
 

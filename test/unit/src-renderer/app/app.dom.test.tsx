@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { createReplicaSlot } from '../../../../src-renderer/replica/replica.js';
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { App } from '../../../../src-renderer/app/app.js';
 import type { AppServices } from '../../../../src-renderer/app/app-services.js';
@@ -45,7 +46,7 @@ const DATA: FakeApiData = {
 
 function servicesWith(tokens: TokenStore = createMemoryTokenStore(), issuedTokens = new Set<string>()): AppServices {
   const store = createDashboardStore();
-  return { store, tokens, desktop: undefined, api: createFakeApiClient(DATA, () => store.getState().token, issuedTokens) };
+  return { store, tokens, desktop: undefined, replicaSlot: createReplicaSlot(), api: createFakeApiClient(DATA, () => store.getState().token, issuedTokens) };
 }
 
 async function signInThroughForm() {

@@ -1,0 +1,31 @@
+import type { ReplicaDatabase } from './replica-db.js';
+
+/*
+ * Drafts edited on this replica and not yet taken by the server, kept in a local document so the list
+ * survives a reload while offline. The draft editor marks a draft after each local write; the drafts
+ * push clears the marks of the rows the server answered (taken, merged, or refused with an error).
+ */
+const PENDING_DRAFTS = 'pending-drafts';
+
+export async function pendingDraftIds(db: ReplicaDatabase): Promise<string[]> {
+  const doc = await db.getLocal<{ ids: string[] }>(PENDING_DRAFTS);
+  return doc?.get('ids') ?? [];
+}
+
+export async function markDraftPending(db: ReplicaDatabase, id: string): Promise<void> {
+  const ids = await pendingDraftIds(db);
+  if (!ids.includes(id)) await db.upsertLocal(PENDING_DRAFTS, { ids: [...ids, id] });
+}
+
+export async function clearPendingDrafts(db: ReplicaDatabase, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const gone = new Set(ids);
+  const current = await pendingDraftIds(db);
+  const left = current.filter((id) => !gone.has(id));
+  if (left.length !== current.length) await db.upsertLocal(PENDING_DRAFTS, { ids: left });
+}
+
+/** Emits the pending ids now and after every change. */
+export function pendingDraftIds$(db: ReplicaDatabase) {
+  return db.getLocal$<{ ids: string[] }>(PENDING_DRAFTS);
+}

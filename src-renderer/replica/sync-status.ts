@@ -1,0 +1,35 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+
+/*
+ * What the sync indicator shows (issue 6): whether the server is reachable, what waits to be sent, and
+ * what came back needing the user. The replication (replication.ts) writes `connection`, `lastError`,
+ * `lastSyncedAt`, `initial`; the pending and conflict counts are recomputed from the replica's
+ * collections (drafts marked pending, intents still `pending`, drafts with an `error`, intents answered
+ * `conflict`, drafts whose base is no longer the live version).
+ */
+export type Connection = 'connecting' | 'online' | 'offline';
+
+export interface SyncStatus {
+  connection: Connection;
+  /** First pull of every collection: null before it starts; done/total collections while it runs. */
+  initial: { done: number; total: number; finished: boolean } | null;
+  pendingDrafts: number;
+  pendingIntents: number;
+  conflicts: number;
+  lastSyncedAt: string | null;
+  lastError: string | null;
+}
+
+export type SyncStatusStore = StoreApi<SyncStatus>;
+
+export function createSyncStatusStore(): SyncStatusStore {
+  return createStore<SyncStatus>()(() => ({
+    connection: 'connecting',
+    initial: null,
+    pendingDrafts: 0,
+    pendingIntents: 0,
+    conflicts: 0,
+    lastSyncedAt: null,
+    lastError: null,
+  }));
+}
