@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { EnvironmentApiKeysTable, EnvironmentsTable } from '../../platform/database/database.schema.js';
+import { insertFeatureStateRow, v1FeatureStateRow } from '../../platform/database/feature-state-rows.js';
 import type { EnvironmentApiKeyRecord, EnvironmentRecord, EnvironmentsStore } from './environments.store.js';
 
 function toEnvironment(r: Selectable<EnvironmentsTable>): EnvironmentRecord {
@@ -104,34 +105,7 @@ export function createSqlEnvironmentsStore(): EnvironmentsStore {
       }));
     },
     async insertDefaultFeatureState(ex, s) {
-      const fs = await ex
-        .insertInto('feature_states')
-        .values({
-          uuid: s.uuid,
-          feature_id: s.featureId,
-          environment_id: s.environmentId,
-          identity_id: null,
-          feature_segment_id: null,
-          enabled: s.enabled,
-          value_type: s.value.type,
-          string_value: s.value.string_value,
-          integer_value: s.value.integer_value,
-          boolean_value: s.value.boolean_value,
-          // A v1 environment's first state: version 1, live since creation (Flagsmith's FeatureState defaults).
-          version: 1,
-          live_from: s.createdAt,
-          environment_feature_version_uuid: null,
-          created_at: s.createdAt,
-          updated_at: s.createdAt,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (s.multivariateValues.length > 0) {
-        await ex
-          .insertInto('multivariate_feature_state_values')
-          .values(s.multivariateValues.map((v) => ({ uuid: v.uuid, feature_state_id: fs.id, multivariate_option_id: v.optionId, percentage_allocation: v.percentageAllocation })))
-          .execute();
-      }
+      await insertFeatureStateRow(ex, v1FeatureStateRow({ ...s, featureSegmentId: null }));
     },
 
     async listApiKeys(ex, environmentId) {

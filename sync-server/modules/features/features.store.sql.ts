@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { DbExecutor } from '../../platform/database/database.js';
+import { insertFeatureStateRow, v1FeatureStateRow } from '../../platform/database/feature-state-rows.js';
 import type { FeatureStatesTable, FeaturesTable, MultivariateOptionsTable } from '../../platform/database/database.schema.js';
 import type { TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 import type { FeatureRecord, FeatureStateListFilter, FeatureStateRecord, FeaturesStore, MultivariateOptionRecord, MultivariateStateValueRecord } from './features.store.js';
@@ -230,34 +231,7 @@ export function createSqlFeaturesStore(): FeaturesStore {
       return r && (await withMultivariateValues(ex, [r]))[0];
     },
     async insertState(ex, s) {
-      const r = await ex
-        .insertInto('feature_states')
-        .values({
-          uuid: s.uuid,
-          feature_id: s.featureId,
-          environment_id: s.environmentId,
-          identity_id: null,
-          feature_segment_id: s.featureSegmentId,
-          enabled: s.enabled,
-          value_type: s.value.type,
-          string_value: s.value.string_value,
-          integer_value: s.value.integer_value,
-          boolean_value: s.value.boolean_value,
-          version: 1,
-          live_from: s.createdAt,
-          environment_feature_version_uuid: null,
-          created_at: s.createdAt,
-          updated_at: s.createdAt,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (s.multivariateValues.length > 0) {
-        await ex
-          .insertInto('multivariate_feature_state_values')
-          .values(s.multivariateValues.map((v) => ({ uuid: v.uuid, feature_state_id: r.id, multivariate_option_id: v.optionId, percentage_allocation: v.percentageAllocation })))
-          .execute();
-      }
-      return r.id;
+      return insertFeatureStateRow(ex, v1FeatureStateRow(s));
     },
     async updateState(ex, id, patch) {
       await ex

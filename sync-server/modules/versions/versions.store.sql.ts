@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { EnvironmentFeatureVersionsTable } from '../../platform/database/database.schema.js';
+import { insertFeatureStateRow } from '../../platform/database/feature-state-rows.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { featureStateValueOf, type TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 import type { VersionRecord, VersionStateRow, VersionsStore, VersionSummary, V1StateRow } from './versions.store.js';
@@ -278,7 +279,6 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
       }
       for (const w of states) {
         const have = bySegment.get(w.segmentId);
-        const valueColumns = { value_type: w.value.type, string_value: w.value.string_value, integer_value: w.value.integer_value, boolean_value: w.value.boolean_value };
         if (!have) {
           let featureSegmentId: number | null = null;
           if (w.segmentId !== null) {
@@ -289,15 +289,19 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
               .executeTakeFirstOrThrow();
             featureSegmentId = fseg.id;
           }
-          const fs = await ex
-            .insertInto('feature_states')
-            .values({
-              uuid: generateUuid(), feature_id: version.featureId, environment_id: version.environmentId, identity_id: null, feature_segment_id: featureSegmentId,
-              enabled: w.enabled, ...valueColumns, version: null, live_from: version.liveFrom, environment_feature_version_uuid: version.uuid, created_at: now, updated_at: now,
-            })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          await replaceWeights(ex, fs.id, [], w.weights);
+          await insertFeatureStateRow(ex, {
+            uuid: generateUuid(),
+            featureId: version.featureId,
+            environmentId: version.environmentId,
+            featureSegmentId,
+            enabled: w.enabled,
+            value: w.value,
+            version: null,
+            liveFrom: version.liveFrom,
+            environmentFeatureVersionUuid: version.uuid,
+            createdAt: now,
+            multivariateValues: [...w.weights].map(([optionId, pct]) => ({ uuid: generateUuid(), optionId, percentageAllocation: pct })),
+          });
           changed = true;
           continue;
         }
@@ -307,6 +311,7 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
           rowChanged = true;
         }
         if (have.enabled !== w.enabled || !isSameValue(have.value, w.value)) {
+          const valueColumns = { value_type: w.value.type, string_value: w.value.string_value, integer_value: w.value.integer_value, boolean_value: w.value.boolean_value };
           await ex.updateTable('feature_states').set({ enabled: w.enabled, ...valueColumns }).where('id', '=', have.id).execute();
           rowChanged = true;
         }
