@@ -3,17 +3,10 @@ import { afterCommit } from '../../platform/database/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import { enqueueJob } from '../../platform/jobs/job-queue.js';
 import type { JobRunner } from '../../platform/jobs/job-runner.js';
-import { generateUuid } from '../../platform/security/secrets.js';
 import { ADMIN } from '../../../src-shared/domain/permissions/permissions.js';
 import { AppError, notFound, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
-import {
-  canonicalizeVersionContent,
-  canonicalVersionContentJson,
-  hashVersionContent,
-  type FlagStateContent,
-  type VersionContent,
-} from '../../../src-shared/domain/versioning/version-content.js';
+import { canonicalizeVersionContent, type FlagStateContent, type VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
 import { VersioningStatus, type VersioningStatusWire } from '../../../src-shared/contracts/http/versioning-migration.contract.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
@@ -122,7 +115,8 @@ export function createMigrationService(deps: {
   store: MigrationStore;
   access: AccessService;
   audit: AuditService;
-  versions: Pick<VersionsService, 'createInitialVersion' | 'liveVersionUuids'>;
+  /** Every write to the versions tables goes through these, in the batch's transaction (ADR 0007). */
+  versions: Pick<VersionsService, 'createInitialVersion' | 'versionContent' | 'createScheduledVersion' | 'discardHistory' | 'discardRemainingVersions'>;
   /** Wakes the job runner after commit. */
   nudge: () => void;
   /** Features per transaction (default 100). */
@@ -195,9 +189,9 @@ export function createMigrationService(deps: {
     // Undefined: the feature already has versions (a batch that committed before a crash never gets
     // here again, so this is a feature created with its version meanwhile); nothing to carry over.
     if (initialUuid === undefined || scheduled.length === 0) return;
-    const initialJson = await store.versionContentJson(trx, initialUuid);
-    if (initialJson === undefined) throw new Error(`initial version ${initialUuid} was just created`);
-    let content = canonicalizeVersionContent(JSON.parse(initialJson) as VersionContent);
+    const initial = await versions.versionContent(trx, initialUuid);
+    if (initial === undefined) throw new Error(`initial version ${initialUuid} was just created`);
+    let content = initial.content;
     let base = initialUuid;
     const byLiveFrom = new Map<string, V1Row[]>();
     for (const r of [...scheduled].sort((a, b) => (a.version ?? 0) - (b.version ?? 0) || a.id - b.id)) {
@@ -207,30 +201,18 @@ export function createMigrationService(deps: {
     }
     for (const liveFrom of [...byLiveFrom.keys()].sort()) {
       content = applyRows(content, byLiveFrom.get(liveFrom)!);
-      const uuid = generateUuid();
       // Each scheduled version holds everything before it, based on the one before: when that one went
       // live unchanged, this one goes live as it is (D8).
-      await store.insertScheduledVersion(
+      base = await versions.createScheduledVersion(
         trx,
-        {
-          uuid,
-          environmentId: env.id,
-          featureId,
-          description: 'Scheduled change carried over from feature versioning v1',
-          contentJson: canonicalVersionContentJson(content),
-          contentHash: hashVersionContent(content),
-          baseVersionUuid: base,
-          liveFrom,
-          now,
-        },
-        content,
+        { environmentId: env.id, featureId, content, baseVersionUuid: base, liveFrom, description: 'Scheduled change carried over from feature versioning v1' },
+        now,
       );
-      base = uuid;
     }
   }
 
   async function finish(trx: DbExecutor, env: MigrationEnvironment, direction: MigrationDirection, progress: Progress): Promise<void> {
-    if (direction === 'disable') await store.deleteRemainingVersions(trx, env.id);
+    if (direction === 'disable') await versions.discardRemainingVersions(trx, env.id);
     await store.setStatus(trx, env.id, {
       status: direction === 'enable' ? VersioningStatus.V2 : VersioningStatus.V1,
       progressJson: JSON.stringify(progress),
@@ -262,8 +244,7 @@ export function createMigrationService(deps: {
       if (direction === 'enable') {
         for (const featureId of ids) await featureToV2(trx, env, featureId, now);
       } else {
-        const live = await versions.liveVersionUuids(env.id, new Date(now), trx);
-        for (const featureId of ids) await store.discardHistory(trx, env.id, featureId, live.get(featureId), now);
+        await versions.discardHistory(trx, env.id, ids, now);
         if (ids.length > 0) await bumpDocumentRevision(trx, { environmentId: env.id });
       }
       const cursor = ids.at(-1) ?? before.cursor;

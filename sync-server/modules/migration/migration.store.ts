@@ -1,6 +1,5 @@
 import type { DbExecutor } from '../../platform/database/database.js';
 import type { TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
-import type { VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
 import type { VersioningStatus } from '../../../src-shared/contracts/http/versioning-migration.contract.js';
 
 /** The environment row as the migration job sees it. */
@@ -30,23 +29,11 @@ export interface V1Row {
   weights: { optionId: number; percentageAllocation: number }[];
 }
 
-/** A scheduled version made from committed v1 scheduled changes. */
-export interface ScheduledVersionRow {
-  uuid: string;
-  environmentId: number;
-  featureId: number;
-  description: string;
-  contentJson: string;
-  contentHash: string;
-  baseVersionUuid: string;
-  liveFrom: string;
-  now: string;
-}
-
 /**
- * Port of what the v1 ↔ v2 migration job reads and writes besides what the versions service does for it:
- * the environment's migration columns, the v1 rows a feature's initial version must not pick up (history,
- * drafts, scheduled changes) and, when disabling, the version history it discards.
+ * Port of what the v1 ↔ v2 migration job reads and writes besides what the versions service does for it
+ * (initial and scheduled versions, and the version history discarded when disabling): the environment's
+ * migration columns and the v1 rows a feature's initial version must not pick up (history, drafts,
+ * scheduled changes).
  */
 export interface MigrationStore {
   /** The environment row; with `lock`, locked for the rest of the transaction on PostgreSQL (`FOR UPDATE`). */
@@ -65,17 +52,4 @@ export interface MigrationStore {
   deleteStates(ex: DbExecutor, ids: readonly number[]): Promise<void>;
   /** Deletes the feature's v1 feature segments (no version) that no feature state points at any more. */
   deleteOrphanFeatureSegments(ex: DbExecutor, environmentId: number, featureId: number): Promise<void>;
-  /** The content JSON of a version (the initial version the versions service just created). */
-  versionContentJson(ex: DbExecutor, uuid: string): Promise<string | undefined>;
-  /** Inserts a scheduled version and materialises its content as feature segments and feature states. */
-  insertScheduledVersion(ex: DbExecutor, v: ScheduledVersionRow, content: VersionContent): Promise<void>;
-
-  /**
-   * Disabling, one feature: the live version's states become v1 states (`version` 1, `live_from` now,
-   * no version uuid); every other non-identity state, feature segment and version of the feature in the
-   * environment is deleted. Without a live version the feature's v1 rows stay as they are.
-   */
-  discardHistory(ex: DbExecutor, environmentId: number, featureId: number, liveVersionUuid: string | undefined, now: string): Promise<void>;
-  /** Deletes whatever version rows of the environment remain (features deleted meanwhile). */
-  deleteRemainingVersions(ex: DbExecutor, environmentId: number): Promise<void>;
 }

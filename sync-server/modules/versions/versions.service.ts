@@ -162,6 +162,27 @@ export interface VersionsService {
   /** The same for one feature (e.g. a feature created in a project with v2 environments). */
   createInitialVersion(trx: DbExecutor, environmentId: number, featureId: number): Promise<string | undefined>;
   /**
+   * The enable-v2 job's carried-over v1 scheduled change: a scheduled version of `change.content` based on
+   * `change.baseVersionUuid`, materialised as its feature segments and feature states, that the scheduler
+   * merges and publishes at `change.liveFrom` (D8). Created at `now` (the job's batch time), with no
+   * author, audit entry or event: nothing changes for SDKs until it goes live. Runs in the caller's
+   * transaction (ADR 0007); returns the new version's uuid.
+   */
+  createScheduledVersion(
+    trx: DbExecutor,
+    change: { environmentId: number; featureId: number; content: VersionContent; baseVersionUuid: string; liveFrom: string; description: string },
+    now: string,
+  ): Promise<string>;
+  /**
+   * The disable-v2 job, one batch of features: the version live at `now` of each feature becomes its v1
+   * states (`version` 1, `live_from` now); every other version of the feature, with its feature states
+   * and feature segments, is deleted. A feature without a live version keeps its v1 rows. Runs in the
+   * caller's transaction (ADR 0007).
+   */
+  discardHistory(trx: DbExecutor, environmentId: number, featureIds: readonly number[], now: string): Promise<void>;
+  /** The disable-v2 job's last step: deletes whatever versions of the environment remain (features deleted meanwhile). */
+  discardRemainingVersions(trx: DbExecutor, environmentId: number): Promise<void>;
+  /**
    * The live version uuid per feature of an environment at `now` (default: the clock's now): what SDKs
    * are served on a v2 environment. For SQL readers, `selectLiveVersionUuids` in `live-versions.sql.ts`
    * gives the same set as a subquery.
@@ -239,6 +260,43 @@ function draftRecord(d: { uuid: string; ctx: VersionContext; p: Principal | null
     publishedByApiKeyId: null,
     createdAt: d.now,
     updatedAt: d.now,
+  };
+}
+
+/**
+ * A version the server makes on its own, with no author and no draft document, published at `now`: a
+ * feature's initial version, or a v1 scheduled change carried over to v2.
+ */
+function systemVersionRecord(v: {
+  uuid: string;
+  environmentId: number;
+  featureId: number;
+  status: VersionStatus;
+  description: string | null;
+  content: VersionContent;
+  baseVersionUuid: string | null;
+  liveFrom: string;
+  liveSeq: number | null;
+  now: string;
+}): Omit<VersionRecord, 'id'> {
+  return {
+    uuid: v.uuid,
+    environmentId: v.environmentId,
+    featureId: v.featureId,
+    status: v.status,
+    description: v.description,
+    ...contentColumns(v.content),
+    draftState: null,
+    baseVersionUuid: v.baseVersionUuid,
+    previousVersionUuid: null,
+    conflictJson: null,
+    liveFrom: v.liveFrom,
+    liveSeq: v.liveSeq,
+    publishedAt: v.now,
+    ...createdBy(null),
+    ...publishedBy(null),
+    createdAt: v.now,
+    updatedAt: v.now,
   };
 }
 
@@ -750,27 +808,7 @@ export function createVersionsService(deps: {
       segmentOverrides: Object.fromEntries(overrides.map((r) => [String(r.segmentId), { priority: r.priority ?? 0, ...flagStateOf(r.enabled, r.value, r.weights) }])),
     };
     const uuid = generateUuid();
-    await store.insertVersion(trx, {
-      uuid,
-      environmentId: env.id,
-      featureId: feature.id,
-      status: VersionStatus.PUBLISHED,
-      description: null,
-      ...contentColumns(content),
-      draftState: null,
-      baseVersionUuid: null,
-      previousVersionUuid: null,
-      conflictJson: null,
-      liveFrom: now,
-      liveSeq: 1,
-      publishedAt: now,
-      createdByUserId: null,
-      createdByApiKeyId: null,
-      publishedByUserId: null,
-      publishedByApiKeyId: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await store.insertVersion(trx, systemVersionRecord({ uuid, environmentId: env.id, featureId: feature.id, status: VersionStatus.PUBLISHED, description: null, content, baseVersionUuid: null, liveFrom: now, liveSeq: 1, now }));
     const attached = [defaultRow, ...overrides].filter((r) => r !== undefined);
     await store.attachToVersion(
       trx,
@@ -993,6 +1031,23 @@ export function createVersionsService(deps: {
       const feature = await store.findFeature(trx, featureId);
       if (!env || !feature || feature.projectId !== env.projectId) throw notFound('Feature');
       return initialVersion(trx, env, feature, nowIso());
+    },
+
+    async createScheduledVersion(trx, change, now) {
+      const uuid = generateUuid();
+      await store.insertVersion(trx, systemVersionRecord({ uuid, ...change, status: VersionStatus.SCHEDULED, liveSeq: null, now }));
+      await store.syncVersionStates(trx, { uuid, environmentId: change.environmentId, featureId: change.featureId, liveFrom: change.liveFrom }, statesOfContent(change.content), now);
+      return uuid;
+    },
+
+    async discardHistory(trx, environmentId, featureIds, now) {
+      if (featureIds.length === 0) return;
+      const live = await store.liveVersionUuids(trx, environmentId, now);
+      for (const featureId of featureIds) await store.discardHistory(trx, environmentId, featureId, live.get(featureId), now);
+    },
+
+    async discardRemainingVersions(trx, environmentId) {
+      await store.deleteVersionsOfEnvironment(trx, environmentId);
     },
 
     async countLiveSegmentOverrides(ex, environmentId) {

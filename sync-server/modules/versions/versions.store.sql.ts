@@ -358,6 +358,56 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
       if (featureSegmentIds.length > 0) await ex.updateTable('feature_segments').set({ environment_feature_version_uuid: versionUuid }).where('id', 'in', featureSegmentIds).execute();
     },
 
+    async discardHistory(ex, environmentId, featureId, liveVersionUuid, now) {
+      if (liveVersionUuid !== undefined) {
+        // Everything of the feature that is not the live version: other versions' states and feature
+        // segments, and v1 rows that a v2 reader never served.
+        const stale = await ex
+          .selectFrom('feature_states')
+          .select('id')
+          .where('environment_id', '=', environmentId)
+          .where('feature_id', '=', featureId)
+          .where('identity_id', 'is', null)
+          .where((eb) => eb.or([eb('environment_feature_version_uuid', 'is', null), eb('environment_feature_version_uuid', '!=', liveVersionUuid)]))
+          .execute();
+        const ids = stale.map((r) => r.id);
+        if (ids.length > 0) {
+          await ex.deleteFrom('multivariate_feature_state_values').where('feature_state_id', 'in', ids).execute();
+          await ex.deleteFrom('feature_states').where('id', 'in', ids).execute();
+        }
+        await ex
+          .deleteFrom('feature_segments')
+          .where('environment_id', '=', environmentId)
+          .where('feature_id', '=', featureId)
+          .where((eb) => eb.or([eb('environment_feature_version_uuid', 'is', null), eb('environment_feature_version_uuid', '!=', liveVersionUuid)]))
+          // A feature segment still used by an identity-less state of the live version stays (none should).
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('feature_states as fs').select('fs.id').whereRef('fs.feature_segment_id', '=', 'feature_segments.id'))))
+          .execute();
+        await ex.updateTable('feature_states').set({ environment_feature_version_uuid: null, version: 1, live_from: now, updated_at: now }).where('environment_feature_version_uuid', '=', liveVersionUuid).execute();
+        await ex.updateTable('feature_segments').set({ environment_feature_version_uuid: null }).where('environment_feature_version_uuid', '=', liveVersionUuid).execute();
+      } else {
+        // No live version: the feature's versioned rows (drafts, scheduled) go; its v1 rows stay.
+        const versioned = await ex
+          .selectFrom('feature_states')
+          .select('id')
+          .where('environment_id', '=', environmentId)
+          .where('feature_id', '=', featureId)
+          .where('environment_feature_version_uuid', 'is not', null)
+          .execute();
+        const ids = versioned.map((r) => r.id);
+        if (ids.length > 0) {
+          await ex.deleteFrom('multivariate_feature_state_values').where('feature_state_id', 'in', ids).execute();
+          await ex.deleteFrom('feature_states').where('id', 'in', ids).execute();
+        }
+        await ex.deleteFrom('feature_segments').where('environment_id', '=', environmentId).where('feature_id', '=', featureId).where('environment_feature_version_uuid', 'is not', null).execute();
+      }
+      await ex.deleteFrom('environment_feature_versions').where('environment_id', '=', environmentId).where('feature_id', '=', featureId).execute();
+    },
+
+    async deleteVersionsOfEnvironment(ex, environmentId) {
+      await ex.deleteFrom('environment_feature_versions').where('environment_id', '=', environmentId).execute();
+    },
+
     async findFeature(ex, id) {
       const r = await ex.selectFrom('features').select(['id', 'project_id', 'name', 'default_enabled', 'initial_value']).where('id', '=', id).executeTakeFirst();
       return r ? { id: r.id, projectId: r.project_id, name: r.name, defaultEnabled: Boolean(r.default_enabled), initialValue: r.initial_value } : undefined;

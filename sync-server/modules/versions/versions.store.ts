@@ -155,6 +155,14 @@ export interface VersionsStore {
   v1States(ex: DbExecutor, environmentId: number, featureId?: number): Promise<V1StateRow[]>;
   /** Attaches v1 states and their feature segments to a version (the initial version of a feature). */
   attachToVersion(ex: DbExecutor, stateIds: number[], featureSegmentIds: number[], versionUuid: string, liveFrom: string): Promise<void>;
+  /**
+   * The move back to v1, one feature: the live version's states become v1 states (`version` 1,
+   * `live_from` now, no version uuid); every other non-identity state, feature segment and version of the
+   * feature in the environment is deleted. Without a live version the feature's v1 rows stay as they are.
+   */
+  discardHistory(ex: DbExecutor, environmentId: number, featureId: number, liveVersionUuid: string | undefined, now: string): Promise<void>;
+  /** Deletes every version row of the environment (the end of the move back to v1). */
+  deleteVersionsOfEnvironment(ex: DbExecutor, environmentId: number): Promise<void>;
 
   findFeature(ex: DbExecutor, id: number): Promise<FeatureRef | undefined>;
   featuresOfProject(ex: DbExecutor, projectId: number): Promise<FeatureRef[]>;
