@@ -133,11 +133,11 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const featureStates = createFeatureStatesService({ ...tenancy, store: featuresStore, events, versions: { liveVersionUuids: (...a) => versions.liveVersionUuids(...a), refreshContentFromStates: (...a) => versions.refreshContentFromStates(...a) } });
   const segmentsStore = createSqlSegmentsStore();
   const featureSegmentsStore = createSqlFeatureSegmentsStore();
-  const segments = createSegmentsService({ ...tenancy, store: segmentsStore, featureSegments: featureSegmentsStore, events });
+  const segments = createSegmentsService({ ...tenancy, store: segmentsStore, featureSegments: featureSegmentsStore, features, events });
   // v2 environments count only the overrides of live versions (plan limits); `versions` is created below.
-  const featureSegments = createFeatureSegmentsService({ ...tenancy, store: featureSegmentsStore, segments: segmentsStore, events, environments, organisations, countV2Overrides: (ex, env) => versions.countLiveSegmentOverrides(ex, env.id) });
+  const featureSegments = createFeatureSegmentsService({ ...tenancy, store: featureSegmentsStore, segments: segmentsStore, features, events, environments, organisations, countV2Overrides: (ex, env) => versions.countLiveSegmentOverrides(ex, env.id) });
   // `sdk` is created next (it identifies through `identities`); the closure reads it at call time.
-  const identities = createIdentitiesService({ ...tenancy, store: createSqlIdentitiesStore(), events, documents: { documentForAdmin: (environmentId) => sdk.documentForAdmin(environmentId) } });
+  const identities = createIdentitiesService({ ...tenancy, store: createSqlIdentitiesStore(), events, features, documents: { documentForAdmin: (environmentId) => sdk.documentForAdmin(environmentId) } });
   const sdk = createSdkService({ cache: createDocumentCache({ db: deps.db, clock: deps.clock, store: createSqlSdkStore() }), identities });
   const versions = createVersionsService({ db: deps.db, clock: deps.clock, store: createSqlVersionsStore(deps.db), access, audit, events, email, organisations, logger: options.logger });
   registerVersionScheduler(deps.jobs, versions);

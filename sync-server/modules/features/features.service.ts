@@ -51,6 +51,21 @@ export interface FeaturesService {
   /** PUT replaces the value (omitted value columns become null); PATCH changes only what is given. */
   updateOption(p: Principal, projectId: number, featureId: number, id: number, input: MultivariateOptionInput & { feature?: number | undefined }, partial: boolean): Promise<MultivariateOptionWire>;
   removeOption(p: Principal, projectId: number, featureId: number, id: number): Promise<void>;
+
+  /**
+   * A feature's project, name and initial value, for other modules' reference checks and audit texts
+   * (segments, identity overrides). No authorisation (the caller checked access); reads on `ex`, so it
+   * sees the caller's transaction.
+   */
+  findFeatureRef(ex: DbExecutor, featureId: number): Promise<FeatureRef | undefined>;
+}
+
+/** What another module may read of a feature. */
+export interface FeatureRef {
+  id: number;
+  projectId: number;
+  name: string;
+  initialValue: string | null;
 }
 
 /**
@@ -125,6 +140,11 @@ export function createFeaturesService(deps: {
   }
 
   return {
+    async findFeatureRef(ex, featureId) {
+      const f = await store.findFeature(ex, featureId);
+      return f && { id: f.id, projectId: f.projectId, name: f.name, initialValue: f.initialValue };
+    },
+
     async list(p, projectId, query, page) {
       await access.assertProject(p, projectId);
       let environmentId: number | undefined;

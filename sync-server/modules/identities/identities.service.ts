@@ -22,6 +22,7 @@ import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
 import type { EventsService } from '../webhooks/events.service.js';
+import type { FeatureRef, FeaturesService } from '../features/features.service.js';
 import { bumpDocumentRevision } from '../sdk/document-revision.js';
 import type { IdentitiesStore, IdentityOverrideRecord, IdentityRecord, TraitRecord } from './identities.store.js';
 import { checkTraitValue, decodeTraitValue, encodeTraitValue, type TraitValue, type TypedTraitValue } from './trait-value.js';
@@ -334,10 +335,12 @@ export function createIdentitiesService(deps: {
   access: AccessService;
   audit: AuditService;
   events: EventsService;
+  /** An override's feature is checked and named through it. */
+  features: Pick<FeaturesService, 'findFeatureRef'>;
   /** Needed by `allFeatureStates` only. */
   documents?: EnvironmentDocumentSource;
 }): IdentitiesService {
-  const { db, clock, store, access, audit, events, documents } = deps;
+  const { db, clock, store, access, audit, events, features, documents } = deps;
   const k = db.kysely;
 
   async function loadIdentity(ex: DbExecutor, environmentId: number, id: number): Promise<IdentityRecord> {
@@ -358,8 +361,13 @@ export function createIdentitiesService(deps: {
     return r;
   }
 
+  async function featureOfProject(ex: DbExecutor, projectId: number, featureId: number): Promise<FeatureRef | undefined> {
+    const f = await features.findFeatureRef(ex, featureId);
+    return f && f.projectId === projectId ? f : undefined;
+  }
+
   async function featureName(ex: DbExecutor, scope: Scope, featureId: number): Promise<string> {
-    return (await store.findFeatureOfProject(ex, scope.projectId, featureId))?.name ?? '';
+    return (await featureOfProject(ex, scope.projectId, featureId))?.name ?? '';
   }
 
   function auditEntry(scope: Scope, log: string, type: AuditObjectType, id: number | null) {
@@ -517,7 +525,7 @@ export function createIdentitiesService(deps: {
       const { scope, identity } = await scopedIdentity(p, apiKey, identityId, EnvironmentPermission.MANAGE_IDENTITIES);
       const givenValue = input.feature_state_value === undefined ? undefined : flagValueOf(input.feature_state_value);
       const created = await db.transaction(async (trx) => {
-        const feature = await store.findFeatureOfProject(trx, scope.projectId, input.feature);
+        const feature = await featureOfProject(trx, scope.projectId, input.feature);
         if (!feature) throw validationFailed('body/feature', 'Feature does not exist in project');
         // Without a value the override starts from the feature's initial value, as Flagsmith's
         // `get_feature_state_value_defaults` gives every new feature state.

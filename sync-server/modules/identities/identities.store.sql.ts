@@ -196,9 +196,5 @@ export function createSqlIdentitiesStore(): IdentitiesStore {
     async deleteOverride(ex, id) {
       await ex.deleteFrom('feature_states').where('id', '=', id).execute();
     },
-
-    async findFeatureOfProject(ex, projectId, featureId) {
-      return ex.selectFrom('features').select(['id', 'name', 'initial_value as initialValue']).where('id', '=', featureId).where('project_id', '=', projectId).executeTakeFirst();
-    },
   };
 }

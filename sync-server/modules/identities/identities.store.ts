@@ -89,10 +89,4 @@ export interface IdentitiesStore {
   ): Promise<number>;
   updateOverride(ex: DbExecutor, id: number, patch: { enabled?: boolean | undefined; value?: TypedValueColumns | undefined; updatedAt: string }): Promise<void>;
   deleteOverride(ex: DbExecutor, id: number): Promise<void>;
-
-  /**
-   * A feature of the project, or undefined. Read here only to validate an override's `feature` field
-   * until the features module offers a lookup (the features table is that module's).
-   */
-  findFeatureOfProject(ex: DbExecutor, projectId: number, featureId: number): Promise<{ id: number; name: string; initialValue: string | null } | undefined>;
 }

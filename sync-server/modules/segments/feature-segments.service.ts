@@ -13,8 +13,9 @@ import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
 import type { EventsService } from '../webhooks/events.service.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
+import type { FeatureRef, FeaturesService } from '../features/features.service.js';
 import { bumpDocumentRevision } from '../sdk/document-revision.js';
-import type { FeatureRef, SegmentRecord, SegmentsStore } from './segments.store.js';
+import type { SegmentRecord, SegmentsStore } from './segments.store.js';
 import type { FeatureSegmentRecord, FeatureSegmentsStore, PriorityScope } from './feature-segments.store.js';
 import { deleteOverride, reorderScope, scopeOf } from './override-removal.js';
 
@@ -71,6 +72,7 @@ export function createFeatureSegmentsService(deps: {
   clock: Clock;
   store: FeatureSegmentsStore;
   segments: SegmentsStore;
+  features: Pick<FeaturesService, 'findFeatureRef'>;
   access: AccessService;
   audit: AuditService;
   events: EventsService;
@@ -79,7 +81,7 @@ export function createFeatureSegmentsService(deps: {
   /** v2 counting of the plan limit; until given, v2 environments count like v1 ones. */
   countV2Overrides?: SegmentOverrideCounter;
 }): FeatureSegmentsService {
-  const { db, clock, store, segments, access, audit, events, environments, organisations } = deps;
+  const { db, clock, store, segments, features, access, audit, events, environments, organisations } = deps;
   const k = db.kysely;
 
   async function load(ex: DbExecutor, id: number): Promise<FeatureSegmentRecord> {
@@ -100,7 +102,7 @@ export function createFeatureSegmentsService(deps: {
   }
 
   async function featureOfProject(ex: DbExecutor, featureId: number, projectId: number): Promise<FeatureRef> {
-    const f = await segments.findFeature(ex, featureId);
+    const f = await features.findFeatureRef(ex, featureId);
     if (!f || f.projectId !== projectId) throw validationFailed('body/feature', `feature ${featureId} is not a feature of the environment's project`);
     return f;
   }
@@ -118,7 +120,7 @@ export function createFeatureSegmentsService(deps: {
   }
 
   async function recordUpdated(trx: DbExecutor, p: Principal, scope: EnvironmentScope, featureId: number): Promise<void> {
-    const feature = await segments.findFeature(trx, featureId);
+    const feature = await features.findFeatureRef(trx, featureId);
     const env = await environmentOf(trx, scope.environmentId);
     await audit.record(trx, p, { organisationId: scope.organisationId, environmentId: scope.environmentId, log: `Segment rules updated for flag: ${feature?.name ?? featureId} in environment: ${env.name}`, relatedObjectType: AuditObjectType.FEATURE, relatedObjectId: featureId });
   }
@@ -205,7 +207,7 @@ export function createFeatureSegmentsService(deps: {
       const scope = await access.assertEnvironment(p, current.environmentId, EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES).catch(hiddenAsNotFound);
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
-        await deleteOverride(trx, { store, segments, audit, events }, p, scope.organisationId, await load(trx, id));
+        await deleteOverride(trx, { store, features, audit, events }, p, scope.organisationId, await load(trx, id));
       });
     },
 

@@ -4,7 +4,7 @@ import type { Principal } from '../access/principal.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
 import type { EventsService } from '../webhooks/events.service.js';
 import type { FeatureSegmentRecord, FeatureSegmentsStore, PriorityScope } from './feature-segments.store.js';
-import type { SegmentsStore } from './segments.store.js';
+import type { FeaturesService } from '../features/features.service.js';
 
 /** Rewrites one ordering scope's priorities to a dense 0..n-1 order (moving `move` first, when given). */
 export async function reorderScope(trx: DbExecutor, store: FeatureSegmentsStore, scope: PriorityScope, move?: { id: number; priority: number }): Promise<void> {
@@ -25,7 +25,7 @@ export function scopeOf(fs: FeatureSegmentRecord): PriorityScope {
  */
 export async function deleteOverride(
   trx: DbExecutor,
-  deps: { store: FeatureSegmentsStore; segments: SegmentsStore; audit: AuditService; events: EventsService },
+  deps: { store: FeatureSegmentsStore; features: Pick<FeaturesService, 'findFeatureRef'>; audit: AuditService; events: EventsService },
   p: Principal,
   organisationId: number,
   fs: FeatureSegmentRecord,
@@ -35,7 +35,7 @@ export async function deleteOverride(
     const previousState = await deps.events.describeFeatureState(trx, stateId);
     if (previousState) await deps.events.emitFlagDeleted(trx, { environmentId: fs.environmentId, previousState, changedBy: p });
   }
-  const feature = await deps.segments.findFeature(trx, fs.featureId);
+  const feature = await deps.features.findFeatureRef(trx, fs.featureId);
   const log = `Flag state / Remote config value deleted for feature '${feature?.name ?? fs.featureId}' and segment '${fs.segmentName}'`;
   const related = stateIds.length > 0 ? { relatedObjectType: AuditObjectType.FEATURE_STATE, relatedObjectId: stateIds[0]! } : { relatedObjectType: AuditObjectType.FEATURE, relatedObjectId: fs.featureId };
   await deps.audit.record(trx, p, { organisationId, environmentId: fs.environmentId, log, ...related });

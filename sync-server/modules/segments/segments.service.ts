@@ -10,6 +10,7 @@ import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
 import type { EventsService } from '../webhooks/events.service.js';
+import type { FeaturesService } from '../features/features.service.js';
 import { bumpDocumentRevision } from '../sdk/document-revision.js';
 import type { SegmentRecord, SegmentsStore } from './segments.store.js';
 import type { FeatureSegmentsStore } from './feature-segments.store.js';
@@ -58,8 +59,18 @@ function checkedRules(raw: unknown, previous: readonly SegmentRule[]): SegmentRu
   return result.rules;
 }
 
-export function createSegmentsService(deps: { db: Db; clock: Clock; store: SegmentsStore; featureSegments: FeatureSegmentsStore; access: AccessService; audit: AuditService; events: EventsService }): SegmentsService {
-  const { db, clock, store, featureSegments, access, audit, events } = deps;
+export function createSegmentsService(deps: {
+  db: Db;
+  clock: Clock;
+  store: SegmentsStore;
+  featureSegments: FeatureSegmentsStore;
+  /** Feature-specific segments and deleted overrides name their feature through it. */
+  features: Pick<FeaturesService, 'findFeatureRef'>;
+  access: AccessService;
+  audit: AuditService;
+  events: EventsService;
+}): SegmentsService {
+  const { db, clock, store, featureSegments, features, access, audit, events } = deps;
   const k = db.kysely;
 
   /** The segment, when it belongs to the project of the URL; another project's segment is NOT_FOUND. */
@@ -71,7 +82,7 @@ export function createSegmentsService(deps: { db: Db; clock: Clock; store: Segme
 
   async function checkFeature(ex: DbExecutor, projectId: number, feature: number | null | undefined): Promise<void> {
     if (feature === undefined || feature === null) return;
-    const f = await store.findFeature(ex, feature);
+    const f = await features.findFeatureRef(ex, feature);
     if (!f || f.projectId !== projectId) throw validationFailed('body/feature', `feature ${feature} is not a feature of project ${projectId}`);
   }
 
@@ -141,7 +152,7 @@ export function createSegmentsService(deps: { db: Db; clock: Clock; store: Segme
         // Each override goes the way deleting it alone would (FLAG_DELETED, audit, later overrides move up),
         // before the segment row takes the remaining rows with it.
         for (const fs of await featureSegments.listBySegment(trx, id)) {
-          await deleteOverride(trx, { store: featureSegments, audit, events, segments: store }, p, scope.organisationId, fs);
+          await deleteOverride(trx, { store: featureSegments, audit, events, features }, p, scope.organisationId, fs);
         }
         await audit.record(trx, p, { organisationId: scope.organisationId, projectId, log: `Segment deleted: ${before.name}`, relatedObjectType: AuditObjectType.SEGMENT, relatedObjectId: id });
         await store.delete(trx, id);

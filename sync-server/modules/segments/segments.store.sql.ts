@@ -60,9 +60,5 @@ export function createSqlSegmentsStore(): SegmentsStore {
     async delete(ex, id) {
       await ex.deleteFrom('segments').where('id', '=', id).execute();
     },
-    async findFeature(ex, featureId) {
-      const r = await ex.selectFrom('features').select(['id', 'project_id', 'name']).where('id', '=', featureId).executeTakeFirst();
-      return r && { id: r.id, projectId: r.project_id, name: r.name };
-    },
   };
 }

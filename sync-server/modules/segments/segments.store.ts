@@ -29,13 +29,6 @@ export interface SegmentListFilter {
   includeFeatureSpecific: boolean;
 }
 
-/** The few facts about a feature the segments module checks (project, name); read-only. */
-export interface FeatureRef {
-  id: number;
-  projectId: number;
-  name: string;
-}
-
 /**
  * Port of the segments table. `rules_json` holds the tree exactly as the API shows it (rules with `id`,
  * `type`, `rules`, `conditions`; conditions with `id`, `operator`, `property`, `value`, `description`),
@@ -49,5 +42,4 @@ export interface SegmentsStore {
   update(ex: DbExecutor, id: number, patch: SegmentPatch): Promise<void>;
   /** Deletes the segment; its feature segments and their override states go with it (FK cascades). */
   delete(ex: DbExecutor, id: number): Promise<void>;
-  findFeature(ex: DbExecutor, featureId: number): Promise<FeatureRef | undefined>;
 }
