@@ -2,6 +2,7 @@ import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase, type
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 import { SYNC_COLLECTION_NAMES, type SyncCollectionName } from '../../src-shared/contracts/sync/collections.js';
 import { toRxJsonSchema } from '../../src-shared/contracts/sync/rx-schema.js';
+import { draftConflictHandler } from './draft-conflicts.js';
 import type {
   ChangeRequestDoc,
   DraftDoc,
@@ -57,7 +58,13 @@ export async function createReplicaDatabase(options: { name: string; storage: Rx
     multiInstance: false,
     ...(options.ignoreDuplicate ? { ignoreDuplicate: true } : {}),
   });
-  const collections = Object.fromEntries(SYNC_COLLECTION_NAMES.map((name) => [name, { schema: toRxJsonSchema(name) as unknown as RxJsonSchema<never>, localDocuments: true }]));
+  const collections = Object.fromEntries(
+    SYNC_COLLECTION_NAMES.map((name) => [
+      name,
+      // Drafts are Yjs states: a push answered with a newer master merges both (draft-conflicts.ts).
+      { schema: toRxJsonSchema(name) as unknown as RxJsonSchema<never>, localDocuments: true, ...(name === 'drafts' ? { conflictHandler: draftConflictHandler } : {}) },
+    ]),
+  );
   await db.addCollections(collections as never);
   return db;
 }
