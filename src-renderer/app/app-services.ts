@@ -1,4 +1,6 @@
 import { createContext, useContext } from 'react';
+import type { RxStorage } from 'rxdb';
+import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { createApiClient, type ApiClient } from '../data/api-client.js';
 import { createWebTokenStore, type TokenStore } from '../data/token-store.js';
 import { createDesktopTokenStore, getDesktopApi } from '../bridge/desktop-bridge.js';
@@ -15,6 +17,18 @@ export interface AppServices {
   replicaSlot: ReplicaSlot;
   /** The desktop bridge inside Electron; undefined in the web dashboard. */
   desktop: DesktopApi | undefined;
+  /** How to open the replica after sign-in; absent: no replica (component tests), screens read REST. */
+  replicaSetup?: ReplicaSetup;
+}
+
+export interface ReplicaSetup {
+  /** IndexedDB (Dexie) in the app; memory storage in tests. */
+  storage: RxStorage<unknown, unknown>;
+  /** The server's origin, which names the replica's database (`replicaName`). */
+  serverOrigin: string;
+  /** Origin of the sync endpoints; '' for the origin that served the page. */
+  baseUrl: string;
+  fetch: typeof fetch;
 }
 
 function safeLocalStorage(win: Window): Storage | undefined {
@@ -35,7 +49,19 @@ export function createAppServices(win: Window): AppServices {
   const desktop = getDesktopApi(win);
   const tokens = desktop ? createDesktopTokenStore(desktop, win.location.origin) : createWebTokenStore(safeLocalStorage(win));
   const api = createApiClient({ baseUrl: '', fetch: win.fetch.bind(win), getToken: () => store.getState().token });
-  return { api, tokens, store, desktop, replicaSlot: createReplicaSlot() };
+  const replicaSlot = createReplicaSlot();
+  const replicaSetup = win.indexedDB ? { storage: getRxStorageDexie(), serverOrigin: win.location.origin, baseUrl: '', fetch: win.fetch.bind(win) } : undefined;
+  exposeSyncStatus(win, replicaSlot);
+  return { api, tokens, store, desktop, replicaSlot, ...(replicaSetup ? { replicaSetup } : {}) };
+}
+
+/**
+ * `window.__flagdeskSync`: a read-only snapshot of the running replica's sync status (SyncStatus of
+ * replica/sync-status.ts; null without a replica), for the e2e tests and the benchmark, e.g. to wait for
+ * `initial.finished`, and for debugging from the console.
+ */
+function exposeSyncStatus(win: Window, slot: ReplicaSlot): void {
+  Object.defineProperty(win, '__flagdeskSync', { configurable: true, get: () => slot.getState().replica?.status.getState() ?? null });
 }
 
 export const AppServicesContext = createContext<AppServices | null>(null);

@@ -1,5 +1,57 @@
-import { ApiError } from '../data/api-client.js';
+import { ApiError, type CurrentUser } from '../data/api-client.js';
+import { createReplicaDatabase, replicaName } from '../replica/replica-db.js';
+import { startReplica } from '../replica/replication.js';
+import { notifyIntentConflicts } from '../replica/intents.js';
 import type { AppServices } from './app-services.js';
+
+/** The replica being opened per app, so signing out waits for it and then closes it. */
+const opening = new WeakMap<AppServices, Promise<void>>();
+
+/**
+ * Opens the signed-in user's replica and starts its replication, in the background: sign-in never waits
+ * for it, and if it cannot open (no IndexedDB, storage full) the screens keep reading the REST API.
+ */
+function openReplica(services: AppServices, user: CurrentUser): Promise<void> {
+  const setup = services.replicaSetup;
+  if (!setup || services.replicaSlot.getState().replica) return Promise.resolve();
+  const open = (async () => {
+    try {
+      const db = await createReplicaDatabase({ name: replicaName(setup.serverOrigin, user.id), storage: setup.storage });
+      let signingOut = false;
+      const replica = startReplica({
+        db,
+        baseUrl: setup.baseUrl,
+        fetch: setup.fetch,
+        getToken: () => services.store.getState().token,
+        userId: user.id,
+        onUnauthenticated: () => {
+          // The token was revoked (signed out elsewhere): the session is over here too.
+          if (signingOut) return;
+          signingOut = true;
+          void signOut(services);
+        },
+      });
+      // In the desktop app, a queued publish that comes back as a conflict raises a native notification.
+      if (services.desktop) notifyIntentConflicts(db, services.desktop);
+      services.replicaSlot.setState({ replica });
+    } catch (error) {
+      // Not fatal: the screens keep reading the server. Reported (devtools) without interrupting anything.
+      globalThis.reportError?.(new Error('The local replica could not be opened; screens read the server directly.', { cause: error }));
+    }
+  })();
+  opening.set(services, open);
+  return open;
+}
+
+async function closeReplica(services: AppServices): Promise<void> {
+  await opening.get(services);
+  opening.delete(services);
+  const replica = services.replicaSlot.getState().replica;
+  if (!replica) return;
+  services.replicaSlot.setState({ replica: null });
+  // Its data stays on disk either way; a failed close must not keep the user signed in.
+  await replica.close().catch(() => undefined);
+}
 
 /** Signs in with email and password, keeps the token, and loads the user. Throws ApiError on failure. */
 export async function signIn(services: AppServices, email: string, password: string): Promise<void> {
@@ -8,6 +60,7 @@ export async function signIn(services: AppServices, email: string, password: str
   const user = await services.api.getCurrentUser();
   await services.tokens.save(token);
   services.store.getState().setSignedIn(token, user);
+  void openReplica(services, user);
 }
 
 /** Resumes the kept session if its token is still valid; otherwise shows the sign-in form. */
@@ -19,7 +72,9 @@ export async function restoreSession(services: AppServices): Promise<void> {
   }
   services.store.setState({ token });
   try {
-    services.store.getState().setSignedIn(token, await services.api.getCurrentUser());
+    const user = await services.api.getCurrentUser();
+    services.store.getState().setSignedIn(token, user);
+    void openReplica(services, user);
   } catch (error) {
     if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') await services.tokens.clear().catch(() => undefined);
     services.store.getState().setSignedOut();
@@ -28,6 +83,8 @@ export async function restoreSession(services: AppServices): Promise<void> {
 
 /** Revokes the token on the server (best effort: offline still signs out locally) and forgets it. */
 export async function signOut(services: AppServices): Promise<void> {
+  // Stopped first, so no sync request goes out with the revoked token; its data stays for the next session.
+  await closeReplica(services);
   await services.api.logout().catch(() => undefined);
   await services.tokens.clear().catch(() => undefined);
   services.store.getState().setSignedOut();

@@ -2,8 +2,9 @@ import type { ReplicaDatabase } from './replica-db.js';
 
 /*
  * Drafts edited on this replica and not yet taken by the server, kept in a local document so the list
- * survives a reload while offline. The draft editor marks a draft after each local write; the drafts
- * push clears the marks of the rows the server answered (taken, merged, or refused with an error).
+ * survives a reload while offline. The draft editor marks a draft after each local write; replication.ts
+ * clears a mark once RxDB says the draft's current state reached the server (awaitDocumentPushed), so a
+ * mark set while a push was already running is not lost.
  */
 const PENDING_DRAFTS = 'pending-drafts';
 

@@ -3,9 +3,10 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 /*
  * What the sync indicator shows (issue 6): whether the server is reachable, what waits to be sent, and
  * what came back needing the user. The replication (replication.ts) writes `connection`, `lastError`,
- * `lastSyncedAt`, `initial`; the pending and conflict counts are recomputed from the replica's
- * collections (drafts marked pending, intents still `pending`, drafts with an `error`, intents answered
- * `conflict`, drafts whose base is no longer the live version).
+ * `lastSyncedAt`, `initial`; the pending and conflict counts follow the replica's collections
+ * (sync-status-counts.ts): drafts marked pending, intents still `pending`; conflicts are drafts with an
+ * `error`, intents answered `conflict` and scheduled versions that went `conflict`. A draft merely behind
+ * the live version is not counted: the feature page shows it (local-drafts.ts `isDraftStale`).
  */
 export type Connection = 'connecting' | 'online' | 'offline';
 

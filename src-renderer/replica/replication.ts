@@ -1,0 +1,315 @@
+import type { RxCollection, RxReplicationPullStreamItem, WithDeleted } from 'rxdb';
+import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import type { Observable, Subscription } from 'rxjs';
+import { SYNC_COLLECTION_NAMES, isPushable, type SyncCollectionName } from '../../src-shared/contracts/sync/collections.js';
+import { ApiError } from '../data/api-client.js';
+import { describeError } from '../ui/error-text.js';
+import type { Replica } from './replica.js';
+import type { ReplicaDatabase } from './replica-db.js';
+import { clearPendingDrafts, pendingDraftIds$ } from './pending-drafts.js';
+import { createSyncStatusStore, type SyncStatusStore } from './sync-status.js';
+import { watchSyncCounts } from './sync-status-counts.js';
+import { openSyncStream, type SyncStream } from './sync-stream.js';
+
+/*
+ * The replica's replication (D6): one RxDB replication per collection against the sync endpoints of the
+ * server that served the dashboard. Pull by change-sequence checkpoint in large batches; push only for
+ * drafts and intents; the SSE stream wakes the collections the server names. Every request reports to
+ * the sync status: answered → online, no answer or 5xx → offline, 401 → the session ended.
+ */
+
+type Checkpoint = { sequence: number };
+type AnyReplication = RxReplicationState<unknown, Checkpoint>;
+
+/** Documents per pull request: the server's maximum, so 20,000 versions take 20 requests. */
+const PULL_BATCH = 1000;
+/** Rows per push request (the server takes at most 200). */
+const PUSH_BATCH = 50;
+/** Wait between retries of a failed pull or push while the server is away. */
+const RETRY_MS = 3000;
+/** How long an intents push waits for the drafts push before trying again later. */
+const DRAFTS_FIRST_MS = 30_000;
+
+export interface StartReplicaOptions {
+  db: ReplicaDatabase;
+  /** Origin of the sync server; '' for the origin that served the page. */
+  baseUrl: string;
+  fetch: typeof fetch;
+  getToken(): string | null;
+  userId: number;
+  status?: SyncStatusStore;
+  /** The server answered 401: the token is no longer valid. */
+  onUnauthenticated?: () => void;
+  /** Pull batch size (at most 1000). */
+  batchSize?: number;
+  /** Retry wait and stream backoff (tests shorten them). */
+  retryMs?: number;
+}
+
+/** Resolves with `work`, or rejects once the status says offline (at once if it already does) or after `ms`. */
+function unlessOffline<T>(status: SyncStatusStore, work: Promise<T>, ms: number): Promise<T> {
+  let off = () => undefined as void;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    const offline = () => reject(new ApiError('NETWORK', 'The server is not reachable.', 0));
+    if (status.getState().connection === 'offline') return offline();
+    off = status.subscribe((s) => s.connection === 'offline' && offline());
+    timer = setTimeout(() => reject(new Error(`Still waiting after ${ms} ms.`)), ms);
+  });
+  return Promise.race([work, gaveUp]).finally(() => {
+    off();
+    clearTimeout(timer);
+  });
+}
+
+/** The error code of an answer without the server's error body (a proxy's 502, a crashed server's 500). */
+function codeOfStatus(status: number): ApiError['code'] {
+  if (status === 502 || status === 503 || status === 504) return 'UNAVAILABLE';
+  if (status === 401) return 'UNAUTHENTICATED';
+  return status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED';
+}
+
+/** Local document set once every collection finished a first pull into this database. */
+const REPLICATED = 'replicated-once';
+
+async function hasReplicatedBefore(db: ReplicaDatabase): Promise<boolean> {
+  return (await db.getLocal(REPLICATED).catch(() => null)) !== null;
+}
+
+async function markReplicated(db: ReplicaDatabase): Promise<void> {
+  if (!db.closed) await db.upsertLocal(REPLICATED, { at: new Date().toISOString() });
+}
+
+export function startReplica(options: StartReplicaOptions): Replica {
+  const { db } = options;
+  const status = options.status ?? createSyncStatusStore();
+  const retryMs = options.retryMs ?? RETRY_MS;
+  const replications = new Map<SyncCollectionName, AnyReplication>();
+  const initialDone = new Set<SyncCollectionName>();
+  const subscriptions: Subscription[] = [];
+  let closed = false;
+
+  status.setState({ connection: 'connecting', initial: { done: 0, total: SYNC_COLLECTION_NAMES.length, finished: false } });
+  // A replica that finished its first replication in an earlier session is complete, if not current:
+  // screens read it at once, so a reload (or an app start) while the server is away still browses it.
+  void hasReplicatedBefore(db).then((before) => {
+    if (before && !closed && !status.getState().initial?.finished) status.setState({ initial: { done: SYNC_COLLECTION_NAMES.length, total: SYNC_COLLECTION_NAMES.length, finished: true } });
+  });
+
+  function reachable(): void {
+    const was = status.getState().connection;
+    if (was === 'online') return;
+    status.setState({ connection: 'online', lastError: null });
+    // Back: the stream need not wait out its backoff to resume the live wake-ups.
+    if (was === 'offline') stream.retryNow();
+  }
+  function unreachable(error: ApiError): void {
+    status.setState({ connection: 'offline', lastError: describeError(error) });
+  }
+
+  /** A sync request; throws ApiError and reports to the status. */
+  async function request<T>(path: string, body?: unknown): Promise<T> {
+    const token = options.getToken();
+    const headers: Record<string, string> = { accept: 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await options.fetch(`${options.baseUrl}${path}`, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+    } catch (error) {
+      const e = new ApiError('NETWORK', `The server could not be reached (${error instanceof Error ? error.message : String(error)}).`, 0);
+      unreachable(e);
+      throw e;
+    }
+    const answer: unknown = await response.json().catch(() => undefined);
+    if (response.ok) {
+      reachable();
+      return answer as T;
+    }
+    const wire = answer as { code?: string; message?: string; id?: string } | undefined;
+    const error = new ApiError((wire?.code ?? codeOfStatus(response.status)) as ApiError['code'], wire?.message ?? `HTTP ${response.status}`, response.status, wire?.id);
+    if (response.status >= 500) unreachable(error);
+    else {
+      reachable();
+      status.setState({ lastError: describeError(error) });
+    }
+    if (response.status === 401) options.onUnauthenticated?.();
+    throw error;
+  }
+
+  const stream: SyncStream = openSyncStream({
+    url: `${options.baseUrl}/api/v1/sync/stream/`,
+    fetch: options.fetch,
+    getToken: options.getToken,
+    minDelayMs: Math.min(1000, retryMs),
+    onConnected() {
+      reachable();
+      // Back after a gap (or first connect): push what waited, pull what was missed.
+      for (const replication of replications.values()) replication.reSync();
+    },
+    onFailure(error, response) {
+      if (response?.status === 401) {
+        status.setState({ lastError: describeError(new ApiError(codeOfStatus(401), 'HTTP 401', 401)) });
+        options.onUnauthenticated?.();
+      } else if (!response || response.status >= 500) {
+        unreachable(new ApiError(response ? codeOfStatus(response.status) : 'NETWORK', error instanceof Error ? error.message : String(error), response?.status ?? 0));
+      }
+    },
+    onResync: () => void restartFromZero(),
+  });
+
+  type PushRow = { newDocumentState: { id: string; _deleted?: boolean; environmentId?: unknown }; assumedMasterState?: unknown };
+  /**
+   * The rows as the server's contract wants them: `assumedMasterState` null for a new document (RxDB
+   * leaves it out), and without the server's own tombstones (`{id, seq, _deleted}`), which a replication
+   * restarted from zero offers again and the server would refuse for their missing fields.
+   */
+  const wireRows = (rows: PushRow[]) =>
+    rows
+      .filter((row) => !(row.newDocumentState._deleted && row.newDocumentState.environmentId === undefined))
+      .map((row) => ({ newDocumentState: row.newDocumentState, assumedMasterState: row.assumedMasterState ?? null }));
+  const push = (name: SyncCollectionName, rows: PushRow[]) => {
+    const body = wireRows(rows);
+    return body.length === 0 ? Promise.resolve([]) : request<WithDeleted<unknown>[]>(`/api/v1/sync/${name}/push/`, body);
+  };
+
+  function pushHandlerFor(name: SyncCollectionName) {
+    // Drafts: their pending marks are cleared by clearMarkWhenPushed once the state the user sees is on the server.
+    if (name === 'drafts') return (rows: PushRow[]) => push(name, rows);
+    return async (rows: PushRow[]) => {
+      // An intent names a draft the server must already have: let the drafts push go first.
+      const drafts = replications.get('drafts');
+      if (drafts) await unlessOffline(status, drafts.awaitInSync(), DRAFTS_FIRST_MS);
+      return push(name, rows);
+    };
+  }
+
+  function replicate(name: SyncCollectionName): AnyReplication {
+    const collection = db.collections[name] as unknown as RxCollection<unknown>;
+    const replication = replicateRxCollection<unknown, Checkpoint>({
+      collection,
+      replicationIdentifier: `flagdesk-sync-${name}`,
+      live: true,
+      retryTime: retryMs,
+      waitForLeadership: false,
+      pull: {
+        batchSize: options.batchSize ?? PULL_BATCH,
+        handler: async (checkpoint, batchSize) => {
+          const answer = await request<{ documents: WithDeleted<unknown>[]; checkpoint: Checkpoint }>(`/api/v1/sync/${name}/pull/?checkpoint=${checkpoint?.sequence ?? 0}&limit=${batchSize}`);
+          status.setState({ lastSyncedAt: new Date().toISOString() });
+          return answer;
+        },
+        stream$: stream.wakeups(name) as Observable<RxReplicationPullStreamItem<unknown, Checkpoint>>,
+      },
+      ...(isPushable(name) ? { push: { batchSize: PUSH_BATCH, handler: pushHandlerFor(name) as never } } : {}),
+    });
+    // Request failures are reported by `request`; anything else (a document RxDB refused) shows here.
+    subscriptions.push(
+      replication.error$.subscribe((error) => {
+        if (error.code !== 'RC_PULL' && error.code !== 'RC_PUSH') status.setState({ lastError: error.message });
+      }),
+    );
+    void replication.awaitInitialReplication().then(() => {
+      if (closed || replications.get(name) !== replication) return;
+      initialDone.add(name);
+      const total = SYNC_COLLECTION_NAMES.length;
+      const finished = initialDone.size === total;
+      // After a restart from zero (resync) the replica keeps what it had: it stays readable meanwhile.
+      if (status.getState().initial?.finished && !finished) return;
+      status.setState({ initial: { done: initialDone.size, total, finished } });
+      if (finished) void markReplicated(db).catch(() => undefined);
+    });
+    return replication;
+  }
+
+  /** The server says the user's access changed: forget every checkpoint and pull everything again. */
+  let restarting: Promise<void> = Promise.resolve();
+  function restartFromZero(): Promise<void> {
+    restarting = restarting.then(async () => {
+      for (const name of SYNC_COLLECTION_NAMES) {
+        if (closed) return;
+        // remove() drops the replication's checkpoint and bookkeeping; the documents stay.
+        await replications.get(name)?.remove();
+        if (!closed) replications.set(name, replicate(name));
+      }
+    });
+    return restarting;
+  }
+
+  /*
+   * A draft's pending mark goes once RxDB says the draft's current state reached the server (taken,
+   * merged, or answered with a refusal). Watching the marks rather than clearing them in the push handler
+   * also covers a mark made after its write was already pushed, and keeps the mark of an edit made while
+   * an older state was being pushed.
+   */
+  const watchedMarks = new Set<string>();
+  const wakeOnClose = new Set<() => void>();
+  /** Resolves after `ms`, or at once when the replica closes. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakeOnClose.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakeOnClose.add(done);
+    });
+  async function clearMarkWhenPushed(id: string): Promise<void> {
+    watchedMarks.add(id);
+    try {
+      while (!closed) {
+        const draft = await db.drafts.findOne(id).exec();
+        const replication = replications.get('drafts');
+        if (!replication) return;
+        // Bounded: a replication replaced by a restart from zero never answers; the next round asks the new one.
+        const pushed = draft ? await Promise.race([replication.awaitDocumentPushed(draft as never).then(() => true, () => false), pause(DRAFTS_FIRST_MS).then(() => false)]) : true;
+        if (closed) return;
+        if (!pushed) {
+          await pause(retryMs);
+          continue;
+        }
+        const now = await db.drafts.findOne(id).exec();
+        if (!now || now.revision === draft?.revision) return await clearPendingDrafts(db, [id]);
+      }
+    } finally {
+      watchedMarks.delete(id);
+    }
+  }
+
+  for (const name of SYNC_COLLECTION_NAMES) replications.set(name, replicate(name));
+  subscriptions.push(watchSyncCounts(db, status));
+  subscriptions.push(
+    pendingDraftIds$(db).subscribe((doc) => {
+      for (const id of (doc?.get('ids') as string[] | undefined) ?? []) if (!watchedMarks.has(id)) void clearMarkWhenPushed(id).catch(() => undefined);
+    }),
+  );
+
+  return {
+    db,
+    status,
+    userId: options.userId,
+    awaitInitialReplication: () =>
+      new Promise<void>((resolve) => {
+        if (status.getState().initial?.finished) return resolve();
+        const off = status.subscribe((s) => {
+          if (!s.initial?.finished) return;
+          off();
+          resolve();
+        });
+      }),
+    awaitInSync: () => unlessOffline(status, Promise.all([...replications.values()].map((r) => r.awaitInSync())).then(() => undefined), 60_000),
+    reSync: () => {
+      for (const replication of replications.values()) replication.reSync();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      stream.stop();
+      for (const wake of [...wakeOnClose]) wake();
+      await restarting;
+      for (const s of subscriptions) s.unsubscribe();
+      await Promise.all([...replications.values()].map((r) => r.cancel()));
+      await db.close();
+    },
+  };
+}
