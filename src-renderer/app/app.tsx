@@ -6,6 +6,7 @@ import { onSignOutRequested } from '../bridge/desktop-bridge.js';
 import { SignInForm } from '../features/sign-in/sign-in-form.js';
 import { Navigator } from '../features/navigator/navigator.js';
 import { ErrorBoundary } from '../ui/error-boundary.js';
+import { SyncIndicator } from '../features/sync/sync-indicator.js';
 
 /** The dashboard shell: restores the session, then shows the sign-in form or the navigator. */
 export function App({ services }: { services: AppServices }) {
@@ -46,6 +47,7 @@ export function App({ services }: { services: AppServices }) {
               <span>Go to…</span>
               <kbd>Ctrl K</kbd>
             </button>
+            <SyncIndicator />
             <span className="user">{session.user.email}</span>
             <button type="button" onClick={() => void signOut(services)}>
               Sign out

@@ -1,5 +1,9 @@
 import type { ApiClient, Environment, Feature, FeatureVersion, OrganisationUser, VersionDiff, VersionState } from './api-client.js';
 import { currentLiveVersion } from './feature-editing.js';
+import type { VersionDoc } from '../../src-shared/contracts/sync/documents.js';
+import type { VersionContent } from '../../src-shared/domain/versioning/version-content.js';
+import type { VersionNames } from '../../src-shared/domain/versioning/version-diff.js';
+import { diffContents, liveVersionOf, sortVersionsNewestFirst, statesFromContent, versionFromDoc } from '../replica/replica-reads.js';
 
 /** One row of a feature's History tab. */
 export interface HistoryEntry {
@@ -10,6 +14,8 @@ export interface HistoryEntry {
   states: VersionState[];
   /** The one version serving traffic now. */
   isCurrent: boolean;
+  /** The version's content when read from the replica: comparisons are then computed locally (offline too). */
+  content?: VersionContent;
 }
 
 function emailOf(users: OrganisationUser[], id: number | null): string | null {
@@ -34,6 +40,44 @@ export async function loadFeatureHistory(api: ApiClient, environment: Environmen
   }));
 }
 
+const usersByApi = new WeakMap<ApiClient, Map<number, Promise<OrganisationUser[]>>>();
+
+/**
+ * The organisation's members, asked once per session: the replica has no users, and the History tab only
+ * needs their emails. Without an answer (offline, or not allowed) it is empty and authors show as ids;
+ * a failed answer is not kept, so the next History tab asks again.
+ */
+export function loadOrganisationUsersCached(api: ApiClient, organisationId: number): Promise<OrganisationUser[]> {
+  let cache = usersByApi.get(api);
+  if (!cache) usersByApi.set(api, (cache = new Map()));
+  const cached = cache.get(organisationId);
+  if (cached) return cached;
+  const users = api.listOrganisationUsers(organisationId);
+  cache.set(organisationId, users);
+  users.catch(() => cache.delete(organisationId));
+  return users.catch(() => [] as OrganisationUser[]);
+}
+
+/**
+ * The History tab from the replica: a feature's published, scheduled and conflicted versions in one
+ * environment, newest first (drafts live in their own collection and are not listed). `versions` may hold
+ * other features' versions; only `featureId`'s are kept.
+ */
+export function historyFromVersionDocs(versions: readonly VersionDoc[], featureId: number, users: OrganisationUser[], now: number): HistoryEntry[] {
+  const own = sortVersionsNewestFirst(versions.filter((v) => v.featureId === featureId));
+  const live = liveVersionOf(own, now);
+  return own.map((doc) => {
+    const version = versionFromDoc(doc, now);
+    return {
+      version,
+      author: emailOf(users, version.published_by ?? version.created_by),
+      states: statesFromContent(doc.content, doc.featureId, doc.environmentId, doc.id),
+      isCurrent: doc.id === live?.id,
+      content: doc.content,
+    };
+  });
+}
+
 /** Two versions side by side and the changes from the older to the newer. */
 export interface VersionComparison {
   older: HistoryEntry;
@@ -46,6 +90,17 @@ export async function compareVersions(api: ApiClient, environment: Environment, 
   const [older, newer] = a.version.created_at <= b.version.created_at ? [a, b] : [b, a];
   const diff = await api.getFeatureVersionDiff(environment.id, feature.id, newer.version.uuid, older.version.uuid);
   return { older, newer, diff };
+}
+
+/**
+ * Compares two versions read from the replica without the server (both entries carry their content);
+ * null when one of them does not, so the caller asks the server instead.
+ */
+export function compareVersionsLocally(a: HistoryEntry, b: HistoryEntry, names: VersionNames): VersionComparison | null {
+  if (!a.content || !b.content) return null;
+  const [older, newer] = a.version.created_at <= b.version.created_at ? [a, b] : [b, a];
+  const changes = diffContents(older.content!, newer.content!, names);
+  return { older, newer, diff: { version_uuid: newer.version.uuid, against_version_uuid: older.version.uuid, changes } };
 }
 
 /** Rolls back: publishes a copy of an earlier version as the newest one. */

@@ -2,8 +2,9 @@ import type { ApiClient, AuditEntry, AuditQuery, Environment, Feature, Page, Pro
 
 /*
  * Reads and commands of the environment screens (settings, webhooks, audit, navigation). Screens call
- * these rather than the ApiClient, so that reads can come from the local replica later without
- * changing the screens.
+ * these rather than the ApiClient. Once the replica has replicated, the navigator, segment list and
+ * command palette read it instead (replica/replica-queries.ts, same shapes); these reads remain for
+ * before that, and for what the replica does not hold.
  */
 
 export function loadSegments(api: ApiClient, projectId: number): Promise<Segment[]> {

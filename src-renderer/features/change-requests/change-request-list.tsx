@@ -3,7 +3,8 @@ import type { ChangeRequest, Environment } from '../../data/api-client.js';
 import { loadChangeRequests } from '../../data/change-requests.js';
 import { describeError } from '../../ui/error-text.js';
 import { formatDateTime } from '../../ui/format.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useReplicaOrRest } from '../../replica/use-replica-source.js';
+import { changeRequests$ } from '../../replica/replica-queries.js';
 
 /** A change request's status as a badge: open, scheduled, committed or needs rebase. */
 export function StatusBadge({ changeRequest }: { changeRequest: ChangeRequest }) {
@@ -22,7 +23,8 @@ export function StatusBadge({ changeRequest }: { changeRequest: ChangeRequest })
 /** The environment's change requests, newest first, with status and approvals. Enter or click opens one. */
 export function ChangeRequestList({ environment }: { environment: Environment }) {
   const { api, store } = useAppServices();
-  const list = useResource(environment.use_v2_feature_versioning ? `change-requests:${environment.id}` : null, () => loadChangeRequests(api, environment));
+  const key = environment.use_v2_feature_versioning ? `change-requests:${environment.id}` : null;
+  const list = useReplicaOrRest({ key, load: () => loadChangeRequests(api, environment) }, { key, query: (db) => changeRequests$(db, environment.id) });
 
   if (!environment.use_v2_feature_versioning) {
     return <p className="muted">Change requests need Feature Versioning: turn it on in this environment’s Settings.</p>;

@@ -3,7 +3,8 @@ import { useAppServices } from '../../app/app-services.js';
 import type { Environment } from '../../data/api-client.js';
 import { loadJumpTargets } from '../../data/project-data.js';
 import { describeError } from '../../ui/error-text.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useReplicaOrRest } from '../../replica/use-replica-source.js';
+import { jumpTargets$ } from '../../replica/replica-queries.js';
 
 interface Command {
   id: string;
@@ -33,8 +34,10 @@ export function CommandPalette({ environment }: { environment: Environment | und
   const selection = store((s) => s.selection);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
-  const targets = useResource(`palette:${selection.organisationId}:${selection.projectId}:${environment?.id}`, () =>
-    loadJumpTargets(api, selection.organisationId, selection.projectId, environment),
+  const key = `palette:${selection.organisationId}:${selection.projectId}:${environment?.id}`;
+  const targets = useReplicaOrRest(
+    { key, load: () => loadJumpTargets(api, selection.organisationId, selection.projectId, environment) },
+    { key, query: (db) => jumpTargets$(db, selection.organisationId, selection.projectId, environment) },
   );
   const close = () => store.getState().setPaletteOpen(false);
 

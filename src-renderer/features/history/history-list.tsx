@@ -9,6 +9,8 @@ interface Props {
   selected: string[];
   onToggleSelected(uuid: string): void;
   onRollBack(entry: HistoryEntry): void;
+  /** Why rolling back cannot be done now (e.g. offline: it needs the server); null when it can. */
+  rollBackBlockedReason?: string | null;
 }
 
 /** A version's label for humans: when it went (or goes) live, else when it was created. */
@@ -50,7 +52,7 @@ function Values({ entry }: { entry: HistoryEntry }) {
  * Versions newest first: status badges (live, scheduled, conflict, draft), who published and when, the
  * environment default's values, a checkbox to pick two for comparison, and roll back for earlier ones.
  */
-export function HistoryList({ featureName, entries, selected, onToggleSelected, onRollBack }: Props) {
+export function HistoryList({ featureName, entries, selected, onToggleSelected, onRollBack, rollBackBlockedReason = null }: Props) {
   return (
     <table aria-label={`Versions of ${featureName}`} className="history">
       <thead>
@@ -97,10 +99,17 @@ export function HistoryList({ featureName, entries, selected, onToggleSelected, 
               </td>
               <td className="row-actions">
                 {canRollBack && (
-                  <button type="button" onClick={() => onRollBack(entry)} aria-label={`Roll back to version ${shortId(entry.version.uuid)} of ${label}`}>
+                  <button
+                    type="button"
+                    onClick={() => onRollBack(entry)}
+                    disabled={rollBackBlockedReason !== null}
+                    title={rollBackBlockedReason === null ? undefined : `Rolling back ${rollBackBlockedReason}`}
+                    aria-label={`Roll back to version ${shortId(entry.version.uuid)} of ${label}`}
+                  >
                     Roll back
                   </button>
                 )}
+                {canRollBack && rollBackBlockedReason !== null && <span className="muted needs-server"> {rollBackBlockedReason}</span>}
               </td>
             </tr>
           );

@@ -1,11 +1,24 @@
-import { useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { useAppServices } from '../../app/app-services.js';
 import type { Environment, Feature, Segment } from '../../data/api-client.js';
-import { compareVersions, loadFeatureHistory, rollBackToVersion, type HistoryEntry } from '../../data/feature-history.js';
+import {
+  compareVersions,
+  compareVersionsLocally,
+  historyFromVersionDocs,
+  loadFeatureHistory,
+  loadOrganisationUsersCached,
+  rollBackToVersion,
+  type HistoryEntry,
+  type VersionComparison,
+} from '../../data/feature-history.js';
+import { featureVersions$ } from '../../replica/replica-queries.js';
+import { versionNames } from '../../replica/replica-reads.js';
+import { useReadyReplica } from '../../replica/use-replica-source.js';
+import { useReplicaQuery, useSyncStatus } from '../../replica/use-replica.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { shortId } from '../../ui/format.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useResource, type Resource } from '../../ui/use-resource.js';
 import { valueToText } from '../../data/flag-value.js';
 import { DiffView } from '../versions/diff-view.js';
 import { HistoryList, versionLabel } from './history-list.js';
@@ -18,7 +31,11 @@ interface Props {
   onChanged(): void;
 }
 
-/** The History tab of a v2 feature: versions, compare any two, roll back with confirmation. */
+/**
+ * The History tab of a v2 feature: versions, compare any two, roll back with confirmation. Once the
+ * replica has replicated, the versions come from it (live) and comparisons are computed locally, so both
+ * work offline; rolling back publishes on the server and waits for it.
+ */
 export function HistoryTab({ environment, feature, organisationId, segments, onChanged }: Props) {
   const { api } = useAppServices();
   const id = useId();
@@ -27,12 +44,27 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
   const [comparing, setComparing] = useState<[string, string] | null>(null);
   const [rollingBack, setRollingBack] = useState<HistoryEntry | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const history = useResource(`history:${environment.id}:${feature.id}:${reload}`, () => loadFeatureHistory(api, environment, feature, organisationId));
+  const replica = useReadyReplica();
+  const isOffline = useSyncStatus()?.connection === 'offline';
+  const restHistory = useResource(replica ? null : `history:${environment.id}:${feature.id}:${reload}`, () => loadFeatureHistory(api, environment, feature, organisationId));
+  const replicated = useReplicaQuery(replica ? `history:${environment.id}:${feature.id}` : null, (db) => featureVersions$(db, environment.id, feature.id));
+  const users = useResource(replica ? `users:${organisationId}` : null, () => loadOrganisationUsersCached(api, organisationId));
+  const replicatedEntries = useMemo(
+    // Authors show as ids until (or unless) the member list answers.
+    () => replicated && historyFromVersionDocs(replicated.versions, feature.id, users.status === 'ready' ? users.data : [], replicated.now),
+    [replicated, users, feature.id],
+  );
+  const history: Resource<HistoryEntry[]> = replica ? (replicatedEntries ? { status: 'ready', data: replicatedEntries } : { status: 'loading' }) : restHistory;
   const entries = history.status === 'ready' ? history.data : history.status === 'loading' ? history.stale : undefined;
-  const comparison = useResource(comparing ? `compare:${comparing.join(':')}:${reload}` : null, () => {
+  const localComparison = useMemo(() => {
+    const [a, b] = comparing?.map((uuid) => entries?.find((e) => e.version.uuid === uuid)) ?? [];
+    return a && b ? compareVersionsLocally(a, b, versionNames(segments, feature)) : null;
+  }, [comparing, entries, segments, feature]);
+  const remoteComparison = useResource(comparing && !localComparison ? `compare:${comparing.join(':')}:${reload}` : null, () => {
     const [a, b] = comparing!.map((uuid) => entries!.find((e) => e.version.uuid === uuid)!);
     return compareVersions(api, environment, feature, a!, b!);
   });
+  const comparison: Resource<VersionComparison> = localComparison ? { status: 'ready', data: localComparison } : remoteComparison;
   const segmentName = (segmentId: number) => segments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
   const optionName = (optionId: number) => {
     const option = feature.multivariate_options.find((o) => o.id === optionId);
@@ -64,7 +96,14 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
           Compare
         </button>
       </div>
-      <HistoryList featureName={feature.name} entries={entries} selected={selected} onToggleSelected={toggle} onRollBack={setRollingBack} />
+      <HistoryList
+        featureName={feature.name}
+        entries={entries}
+        selected={selected}
+        onToggleSelected={toggle}
+        onRollBack={setRollingBack}
+        rollBackBlockedReason={isOffline ? 'needs the server' : null}
+      />
       {comparing && (
         <section className="panel comparison" aria-labelledby={`${id}-compare`}>
           <div className="draft-head">

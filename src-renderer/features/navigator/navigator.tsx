@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useAppServices } from '../../app/app-services.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useReplicaOrRest } from '../../replica/use-replica-source.js';
+import { environments$, organisations$, projects$ } from '../../replica/replica-queries.js';
 import { ErrorBoundary } from '../../ui/error-boundary.js';
 import { ListPanel } from './list-panel.js';
 import { EnvironmentWorkspace } from '../environment/environment-workspace.js';
@@ -14,9 +15,16 @@ export function Navigator() {
   const isPaletteOpen = store((s) => s.isPaletteOpen);
   const { selectOrganisation, selectProject, selectEnvironment } = store.getState();
 
-  const organisations = useResource('organisations', () => api.listOrganisations());
-  const projects = useResource(selection.organisationId ? `projects:${selection.organisationId}` : null, () => api.listProjects(selection.organisationId!));
-  const environments = useResource(selection.projectId ? `environments:${selection.projectId}:${revision}` : null, () => api.listEnvironments(selection.projectId!));
+  // From the replica once it has replicated (live), else from the API.
+  const organisations = useReplicaOrRest({ key: 'organisations', load: () => api.listOrganisations() }, { key: 'organisations', query: (db) => organisations$(db) });
+  const projects = useReplicaOrRest(
+    { key: selection.organisationId ? `projects:${selection.organisationId}` : null, load: () => api.listProjects(selection.organisationId!) },
+    { key: selection.organisationId ? `projects:${selection.organisationId}` : null, query: (db) => projects$(db, selection.organisationId!) },
+  );
+  const environments = useReplicaOrRest(
+    { key: selection.projectId ? `environments:${selection.projectId}:${revision}` : null, load: () => api.listEnvironments(selection.projectId!) },
+    { key: selection.projectId ? `environments:${selection.projectId}` : null, query: (db) => environments$(db, selection.projectId!) },
+  );
 
   // With a single organisation there is nothing to choose: open it.
   const only = organisations.status === 'ready' && organisations.data.length === 1 ? organisations.data[0] : undefined;

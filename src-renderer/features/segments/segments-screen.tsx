@@ -4,7 +4,8 @@ import type { Environment, Segment } from '../../data/api-client.js';
 import { deleteSegment, loadSegments, saveSegment } from '../../data/project-data.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useReplicaOrRest } from '../../replica/use-replica-source.js';
+import { segments$ } from '../../replica/replica-queries.js';
 import { newRule, RuleEditor, toEditableRules, toRulesInput, type EditableRule } from './segment-rules-editor.js';
 
 function countConditions(rules: unknown): number {
@@ -17,7 +18,11 @@ export function SegmentsScreen({ environment }: { environment: Environment }) {
   const id = useId();
   const [reload, setReload] = useState(0);
   const [editing, setEditing] = useState<Segment | 'new' | null>(null);
-  const segments = useResource(`segments:${environment.project}:${reload}`, () => loadSegments(api, environment.project));
+  // The replica's list follows saves by itself (they replicate back); the API's is reloaded after one.
+  const segments = useReplicaOrRest(
+    { key: `segments:${environment.project}:${reload}`, load: () => loadSegments(api, environment.project) },
+    { key: `segments:${environment.project}`, query: (db) => segments$(db, environment.project) },
+  );
   const list = segments.status === 'ready' ? segments.data : segments.status === 'loading' ? segments.stale : undefined;
 
   return (
