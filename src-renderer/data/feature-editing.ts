@@ -1,5 +1,8 @@
 import { ApiError, type ApiClient, type Environment, type Feature, type FeatureState, type FeatureVersion, type Segment, type VersionState } from './api-client.js';
+import type * as Y from 'yjs';
 import { textToValue, valueToText } from './flag-value.js';
+import { removeSegmentOverride, reorderSegmentOverrides, setEnabled, setMultivariateWeight, setValue, upsertSegmentOverride } from '../../src-shared/domain/versioning/draft-doc.js';
+import { orderedSegmentIds, type FlagStateContent, type VersionContent } from '../../src-shared/domain/versioning/version-content.js';
 
 /** The flag state at one place (environment default or one segment override) as the editor holds it. */
 export interface EditableState {
@@ -305,5 +308,56 @@ export async function loadFeatureList(api: ApiClient, environment: Environment, 
     const live = byFeature.get(f.id);
     const state = f.environment_feature_state;
     return live && state ? { ...f, environment_feature_state: { ...state, enabled: live.enabled, feature_state_value: live.feature_state_value } } : f;
+  });
+}
+
+/*
+ * The replica variant (v2 with a local replica): the editor reads a version's content and writes into the
+ * draft's Yjs document, field by field, so that only what the user changed is written and concurrent
+ * edits of other fields by other admins survive the merge (D7).
+ */
+
+/** What the editor shows of a version's (or a draft's) content. */
+export function editorContentOfVersion(content: VersionContent, segments: Segment[]): FeatureEditorContent {
+  const stateOf = (s: FlagStateContent): EditableState => ({ enabled: s.enabled, valueText: valueToText(s.value), weights: { ...s.multivariateWeights } });
+  return {
+    environmentDefault: { stateId: null, ...stateOf(content.environmentDefault) },
+    overrides: orderedSegmentIds(content).map((id) => ({
+      segmentId: Number(id),
+      segmentName: segmentNameOf(segments, Number(id)),
+      stateId: null,
+      featureSegmentId: null,
+      ...stateOf(content.segmentOverrides[id]!),
+    })),
+  };
+}
+
+function writeChangedFields(doc: Y.Doc, segmentId: string | null, changed: Partial<EditableState>, weightsBefore: Record<string, number>): void {
+  if (changed.enabled !== undefined) setEnabled(doc, segmentId, changed.enabled);
+  if (changed.valueText !== undefined) setValue(doc, segmentId, textToValue(changed.valueText));
+  if (changed.weights !== undefined) {
+    const after = changed.weights;
+    for (const optionId of new Set([...Object.keys(weightsBefore), ...Object.keys(after)])) {
+      if (weightsBefore[optionId] !== after[optionId]) setMultivariateWeight(doc, segmentId, optionId, after[optionId] ?? null);
+    }
+  }
+}
+
+/** Writes the edits that turn `original` into `edited` into a draft document, in one transaction. */
+export function applyEditorChangesToDraft(doc: Y.Doc, original: FeatureEditorContent, edited: FeatureEditorContent): void {
+  const changes = diffEditorContent(original, edited);
+  doc.transact(() => {
+    if (changes.environmentDefault) writeChangedFields(doc, null, changes.environmentDefault, original.environmentDefault.weights);
+    for (const removed of changes.removed) removeSegmentOverride(doc, String(removed.segmentId));
+    for (const o of changes.overrides) {
+      const segmentId = String(o.override.segmentId);
+      if (o.isNew) {
+        upsertSegmentOverride(doc, segmentId, { enabled: o.override.enabled, value: textToValue(o.override.valueText), multivariateWeights: { ...o.override.weights }, priority: o.priority });
+      } else if (Object.keys(o.changed).length > 0) {
+        const before = original.overrides.find((x) => x.segmentId === o.override.segmentId);
+        writeChangedFields(doc, segmentId, o.changed, before?.weights ?? {});
+      }
+    }
+    if (changes.isOrderChanged) reorderSegmentOverrides(doc, edited.overrides.map((o) => String(o.segmentId)));
   });
 }

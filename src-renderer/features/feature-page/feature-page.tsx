@@ -1,15 +1,18 @@
 import { useEffect, useId, useState } from 'react';
 import { useAppServices } from '../../app/app-services.js';
 import type { FeatureTab } from '../../app/dashboard.store.js';
-import type { Environment } from '../../data/api-client.js';
+import type { Environment, Feature, Segment } from '../../data/api-client.js';
 import { loadFeature } from '../../data/feature-editing.js';
 import { loadSegments } from '../../data/project-data.js';
 import { ErrorBoundary } from '../../ui/error-boundary.js';
 import { describeError } from '../../ui/error-text.js';
 import { Tabs } from '../../ui/tabs.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useResource, type Resource } from '../../ui/use-resource.js';
 import { HistoryTab } from '../history/history-tab.js';
 import { ValueTab } from './value-tab.js';
+import { ReplicaValueTab } from './replica-value-tab.js';
+import { replicatedFeature$, replicatedResource } from './replicated-feature.js';
+import { useReplica, useReplicaQuery, useSyncStatus } from '../../replica/use-replica.js';
 
 interface Props {
   environment: Environment;
@@ -23,9 +26,16 @@ export function FeaturePage({ environment, featureId, tab }: Props) {
   const id = useId();
   const organisationId = store((s) => s.selection.organisationId);
   const [reload, setReload] = useState(0);
-  const feature = useResource(`feature:${environment.id}:${featureId}:${reload}`, () => loadFeature(api, environment, featureId));
-  const segments = useResource(`segments:${environment.project}`, () => loadSegments(api, environment.project));
   const isVersioned = environment.use_v2_feature_versioning;
+  // On v2, once the replica holds everything, the page reads and writes it (offline too); v1 stays on REST.
+  const replica = useReplica();
+  const isReplicaReady = useSyncStatus()?.initial?.finished === true;
+  const fromReplica = isVersioned && replica !== null && isReplicaReady ? replica : null;
+  const replicated = useReplicaQuery(fromReplica ? `feature-page:${environment.id}:${featureId}` : null, (db) => replicatedFeature$(db, environment, featureId));
+  const rest = useResource(fromReplica ? null : `feature:${environment.id}:${featureId}:${reload}`, () => loadFeature(api, environment, featureId));
+  const restSegments = useResource(fromReplica ? null : `segments:${environment.project}`, () => loadSegments(api, environment.project));
+  const feature: Resource<Feature> = fromReplica ? replicatedResource(replicated, (r) => r.feature, `Feature ${featureId} is not in this project.`) : rest;
+  const segments: Resource<Segment[]> = fromReplica ? replicatedResource(replicated, (r) => r.segments) : restSegments;
   const shownTab = isVersioned ? tab : 'value';
   const data = feature.status === 'ready' ? feature.data : feature.status === 'loading' ? feature.stale : undefined;
 
@@ -72,7 +82,11 @@ export function FeaturePage({ environment, featureId, tab }: Props) {
       <div role={isVersioned ? 'tabpanel' : undefined} id={`${id}-panel-${shownTab}`} aria-labelledby={isVersioned ? `${id}-tab-${shownTab}` : undefined} className="tab-panel">
         {data && segments.status === 'ready' && shownTab === 'value' && (
           <ErrorBoundary feature="the value editor">
-            <ValueTab environment={environment} feature={data} onChanged={() => setReload((r) => r + 1)} />
+            {fromReplica ? (
+              <ReplicaValueTab replica={fromReplica} environment={environment} feature={data} segments={segments.data} />
+            ) : (
+              <ValueTab environment={environment} feature={data} onChanged={() => setReload((r) => r + 1)} />
+            )}
           </ErrorBoundary>
         )}
         {data && segments.status === 'ready' && shownTab === 'history' && organisationId !== undefined && (

@@ -1,0 +1,136 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { DraftDoc, VersionDoc } from '../../../src-shared/contracts/sync/documents.js';
+import type { VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
+import type { Feature, Segment } from '../../data/api-client.js';
+import { valueToText } from '../../data/flag-value.js';
+import { diffContents, statesFromContent, versionNames } from '../../replica/replica-reads.js';
+import { ConfirmDialog } from '../../ui/confirm-dialog.js';
+import { describeError } from '../../ui/error-text.js';
+import { formatDateTime } from '../../ui/format.js';
+import { DiffView } from '../versions/diff-view.js';
+
+interface Props {
+  feature: Feature;
+  environmentName: string;
+  draft: DraftDoc;
+  /** The live version, or null (the draft then compares with the feature's defaults). */
+  live: VersionDoc | null;
+  liveContent: VersionContent;
+  segments: Segment[];
+  /** An intent for this draft is still waiting for the server. */
+  isQueued: boolean;
+  /** A newer version went live since the draft's base, and the merge is clean. */
+  isStaleClean: boolean;
+  onPublish(): Promise<void>;
+  onSchedule(liveFrom: string): Promise<void>;
+  onDiscard(): Promise<void>;
+}
+
+/**
+ * The draft of a v2 feature kept in the local replica: its diff against live, computed here so it works
+ * offline, and Publish / Schedule… which queue intents the server runs when it gets them.
+ */
+export function LocalDraftPanel({ feature, environmentName, draft, live, liveContent, segments, isQueued, isStaleClean, onPublish, onSchedule, onDiscard }: Props) {
+  const id = useId();
+  const [isScheduling, setScheduling] = useState(false);
+  const [liveFrom, setLiveFrom] = useState('');
+  const [isBusy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [isConfirmingDiscard, setConfirmingDiscard] = useState(false);
+  const content = draft.content as VersionContent;
+  const changes = diffContents(liveContent, content, versionNames(segments, feature));
+  const liveId = live?.id ?? 'defaults';
+  const segmentName = (segmentId: number) => segments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
+  const optionName = (optionId: number) => {
+    const option = feature.multivariate_options.find((o) => o.id === optionId);
+    return option ? `"${valueToText(option)}"` : `option ${optionId}`;
+  };
+
+  async function run(action: () => Promise<void>) {
+    setBusy(true);
+    setFailure(null);
+    try {
+      await action();
+      setScheduling(false);
+    } catch (error) {
+      setFailure(describeError(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function schedule(event: FormEvent) {
+    event.preventDefault();
+    if (liveFrom === '') return;
+    void run(() => onSchedule(new Date(liveFrom).toISOString()));
+  }
+
+  return (
+    <section className="panel draft" aria-labelledby={`${id}-title`}>
+      <div className="draft-head">
+        <h3 id={`${id}-title`}>
+          Draft <span className="badge draft-badge">Not published</span>
+        </h3>
+        <span className="muted">Last edited {formatDateTime(draft.updatedAt)}</span>
+      </div>
+      {draft.error && (
+        <p role="alert" className="error">
+          The server refused this draft: {draft.error.message}
+        </p>
+      )}
+      {isStaleClean && <p className="muted">A newer version went live since this draft was made. Publishing keeps both: the changes do not overlap.</p>}
+      {changes.length === 0 ? (
+        <p className="muted">No changes from live yet.</p>
+      ) : (
+        <DiffView
+          changes={changes}
+          before={statesFromContent(liveContent, feature.id, draft.environmentId, liveId)}
+          after={statesFromContent(content, feature.id, draft.environmentId, draft.id)}
+          beforeLabel="Live"
+          afterLabel="Draft"
+          segmentName={segmentName}
+          optionName={optionName}
+        />
+      )}
+      {failure && (
+        <p role="alert" className="error">
+          {failure}
+        </p>
+      )}
+      <div className="publish-row">
+        <button type="button" className="primary" disabled={isBusy || isQueued} onClick={() => void run(onPublish)}>
+          Publish
+        </button>
+        <button type="button" disabled={isBusy || isQueued} aria-expanded={isScheduling} onClick={() => setScheduling((x) => !x)}>
+          Schedule…
+        </button>
+        <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
+          Discard draft
+        </button>
+      </div>
+      {isScheduling && (
+        <form className="schedule" aria-label="Schedule" onSubmit={schedule}>
+          <label htmlFor={`${id}-at`}>Go live at</label>
+          <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
+          <button type="submit" className="primary" disabled={isBusy || liveFrom === ''}>
+            Queue schedule
+          </button>
+        </form>
+      )}
+      {isConfirmingDiscard && (
+        <ConfirmDialog
+          title="Discard this draft?"
+          confirmLabel="Discard draft"
+          isDestructive
+          onCancel={() => setConfirmingDiscard(false)}
+          onConfirm={async () => {
+            await onDiscard();
+            setConfirmingDiscard(false);
+          }}
+        >
+          <p>The draft’s changes to {feature.name} in {environmentName} are deleted. What is live stays as it is.</p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}

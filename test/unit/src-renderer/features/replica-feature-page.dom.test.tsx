@@ -1,0 +1,227 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { FeaturePage } from '../../../../src-renderer/features/feature-page/feature-page.js';
+import { OutboxPanel } from '../../../../src-renderer/features/sync/outbox-panel.js';
+import { createReplicaDatabase, type ReplicaDatabase } from '../../../../src-renderer/replica/replica-db.js';
+import { createSyncStatusStore } from '../../../../src-renderer/replica/sync-status.js';
+import type { Replica } from '../../../../src-renderer/replica/replica.js';
+import { createLocalDraft, editLocalDraft, findLocalDraft, decodeDraftState } from '../../../../src-renderer/replica/local-drafts.js';
+import { pendingDraftIds } from '../../../../src-renderer/replica/pending-drafts.js';
+import { queuePublish } from '../../../../src-renderer/replica/intents.js';
+import { readDraftDoc, setValue } from '../../../../src-shared/domain/versioning/draft-doc.js';
+import type { EnvironmentDoc, FeatureDoc, IntentDoc, SegmentDoc, VersionDoc } from '../../../../src-shared/contracts/sync/documents.js';
+import type { VersionContent } from '../../../../src-shared/domain/versioning/version-content.js';
+import { environment, renderWithServices, signedInServices } from '../fixtures.js';
+
+/*
+ * The feature page on a v2 environment with a replica whose first replication finished: it reads and
+ * writes the local replica (a real RxDB database in memory) and makes no request. The replication itself
+ * is not running here: the tests play the server's part by writing the answers into the replica.
+ */
+
+const at = '2026-11-01T00:00:00.000Z';
+const text = (s: string) => ({ type: 'unicode' as const, string_value: s, integer_value: null, boolean_value: null });
+const content = (value: string): VersionContent => ({ environmentDefault: { enabled: true, value: text(value), multivariateWeights: {} }, segmentOverrides: {} });
+const production = environment(101, 10, 'Production', true);
+
+const environmentDoc: EnvironmentDoc = {
+  id: 'e-101', seq: 1, pk: 101, organisationId: 1, projectId: 10, name: 'Production', description: null, apiKey: 'key-production', useV2FeatureVersioning: true, versioningStatus: 'v2',
+  versioningProgress: null, minimumChangeRequestApprovals: null, allowClientTraits: true, hideDisabledFlags: null, createdAt: at, updatedAt: at,
+};
+const featureDoc: FeatureDoc = {
+  id: 'f-1000', seq: 1, pk: 1000, organisationId: 1, projectId: 10, name: 'checkout_banner', type: 'STANDARD', initialValue: null, defaultEnabled: false, description: null,
+  isArchived: false, isServerKeyOnly: false, createdAt: at, multivariateOptions: [],
+};
+const segmentDoc = (pk: number, name: string): SegmentDoc => ({ id: `s-${pk}`, seq: 1, pk, organisationId: 1, projectId: 10, featureId: null, name, description: null, rules: [], createdAt: at, updatedAt: at });
+function version(id: string, c: VersionContent, liveFrom: string, baseVersionUuid: string | null = null): VersionDoc {
+  return {
+    id, seq: 1, organisationId: 1, projectId: 10, environmentId: 101, featureId: 1000, status: 'published', description: null, content: c, contentHash: id, baseVersionUuid,
+    previousVersionUuid: null, conflicts: null, liveFrom, liveSeq: 1, publishedAt: liveFrom, publishedByUserId: 1, createdByUserId: 1, createdAt: liveFrom, updatedAt: liveFrom,
+  };
+}
+
+let db: ReplicaDatabase;
+let syncRequests = 0;
+
+beforeEach(async () => {
+  db = await createReplicaDatabase({ name: `page${Math.random().toString(36).slice(2)}`, storage: getRxStorageMemory() });
+  await db.environments.insert(environmentDoc);
+  await db.features.insert(featureDoc);
+  await db.segments.bulkInsert([segmentDoc(7, 'beta_users'), segmentDoc(8, 'enterprise')]);
+  await db.versions.insert(version('v-live', content('Hello'), at));
+  syncRequests = 0;
+});
+afterEach(async () => {
+  cleanup();
+  await db.close();
+});
+
+function withReplica() {
+  const setup = signedInServices();
+  const status = createSyncStatusStore();
+  status.setState({ connection: 'offline', initial: { done: 9, total: 9, finished: true } });
+  const replica: Replica = {
+    db, status, userId: 1,
+    awaitInitialReplication: () => Promise.resolve(),
+    awaitInSync: () => Promise.reject(new Error('offline')),
+    reSync: () => void syncRequests++,
+    close: () => Promise.resolve(),
+  };
+  setup.services.replicaSlot.setState({ replica });
+  setup.store.setState({ selection: { organisationId: 1, projectId: 10, environmentKey: 'key-production' } });
+  return setup;
+}
+
+function openFeature() {
+  const setup = withReplica();
+  renderWithServices(<FeaturePage environment={production} featureId={1000} tab="value" />, setup.services);
+  return setup;
+}
+
+const editor = () => screen.getByRole('form', { name: 'Value and segment overrides' });
+const defaultValue = () => within(within(editor()).getByRole('group', { name: 'Environment default' })).getByLabelText('Value') as HTMLInputElement;
+const draftRegion = () => screen.findByRole('region', { name: /^Draft/ });
+const changeSentences = (region: HTMLElement) => within(within(region).getByRole('list', { name: 'Changes' })).getAllByRole('listitem').map((li) => li.textContent);
+
+async function setIntent(id: string, patch: Partial<IntentDoc>) {
+  const doc = await db.intents.findOne(id).exec();
+  await doc!.incrementalPatch(patch);
+}
+
+describe('feature page on the replica', () => {
+  test('an edit offline goes into a new local draft (Yjs state, content, pending mark) and its diff shows, with no request', async () => {
+    const { api } = openFeature();
+    await waitFor(() => expect(defaultValue().value).toBe('Hello'));
+    fireEvent.change(defaultValue(), { target: { value: 'Hello offline' } });
+    fireEvent.change(within(editor()).getByLabelText('Segment'), { target: { value: '7' } });
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Add override' }));
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+
+    const region = await draftRegion();
+    await waitFor(() =>
+      expect(changeSentences(region)).toEqual([
+        'Changed the value of the environment default from "Hello" to "Hello offline"',
+        "Added an override for segment 'beta_users' at priority 0 (enabled, value \"Hello offline\")",
+      ]),
+    );
+    const draft = (await findLocalDraft(db, 101, 1000))!;
+    expect(draft.baseVersionUuid).toBe('v-live');
+    expect(readDraftDoc(decodeDraftState(draft.state))).toEqual(draft.content);
+    expect((draft.content as VersionContent).environmentDefault.value).toEqual(text('Hello offline'));
+    expect(Object.keys((draft.content as VersionContent).segmentOverrides)).toEqual(['7']);
+    expect(await pendingDraftIds(db)).toEqual([draft.id]);
+    expect(syncRequests).toBeGreaterThan(0);
+    expect(api.calls).toEqual([]);
+
+    // A second save edits the same draft: only the changed field is written.
+    await waitFor(() => expect(defaultValue().value).toBe('Hello offline'));
+    fireEvent.change(defaultValue(), { target: { value: 'again' } });
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    await waitFor(async () => expect(((await findLocalDraft(db, 101, 1000))!.content as VersionContent).environmentDefault.value).toEqual(text('again')));
+    expect(await db.drafts.count().exec()).toBe(1);
+  });
+
+  test('Publish queues a pending intent; the server answer shows as "Published."', async () => {
+    const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: await db.versions.findOne('v-live').exec().then((d) => d!.toMutableJSON()) });
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('next')));
+    openFeature();
+    fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Publish' }));
+    expect(await screen.findByText('Queued: publishes when the server is reachable.')).toBeTruthy();
+    const intents = (await db.intents.find().exec()).map((d) => d.toMutableJSON());
+    expect(intents).toMatchObject([{ kind: 'publish', status: 'pending', versionUuid: draft.id, environmentId: 101, featureId: 1000 }]);
+    expect(within(await draftRegion()).getByRole('button', { name: 'Publish' })).toHaveProperty('disabled', true);
+
+    await setIntent(intents[0]!.id, { status: 'done', seq: 9, result: { code: 'OK', message: 'Published.', versionUuid: draft.id, conflicts: null, executedAt: at } });
+    const status = await screen.findByText('Published.');
+    expect(status.closest('[role="status"]')).toBeTruthy();
+  });
+
+  test('Schedule… queues a schedule with the chosen time', async () => {
+    await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: null, content: content('later') });
+    openFeature();
+    fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Schedule…' }));
+    const form = screen.getByRole('form', { name: 'Schedule' });
+    fireEvent.change(within(form).getByLabelText('Go live at'), { target: { value: '2026-12-01T09:00' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Queue schedule' }));
+    await waitFor(async () => expect(await db.intents.count().exec()).toBe(1));
+    const [intent] = (await db.intents.find().exec()).map((d) => d.toMutableJSON());
+    expect(intent).toMatchObject({ kind: 'schedule', status: 'pending', liveFrom: new Date('2026-12-01T09:00').toISOString() });
+  });
+
+  test('a publish answered with a conflict shows the banner; resolving writes a fresh draft on the live version', async () => {
+    const base = (await db.versions.findOne('v-live').exec())!.toMutableJSON();
+    const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: base });
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('mine')));
+    const intent = await queuePublish(db, (await findLocalDraft(db, 101, 1000))!);
+    openFeature();
+    await screen.findByText('Queued: publishes when the server is reachable.');
+
+    // Meanwhile another admin published "theirs"; the server ran the intent and answered a conflict.
+    await db.versions.insert(version('v-theirs', content('theirs'), '2026-11-02T00:00:00.000Z', 'v-live'));
+    await setIntent(intent.id, { status: 'conflict', seq: 9, result: { code: 'PRECONDITION_FAILED', message: 'Conflict.', versionUuid: draft.id, conflicts: [], executedAt: at } });
+    const banner = (await screen.findByText(/This draft conflicts with a newer version/)).closest('[role="status"]') as HTMLElement;
+    fireEvent.click(within(banner).getByRole('button', { name: 'Resolve…' }));
+    const table = await screen.findByRole('table', { name: 'Conflicting fields' });
+    const row = within(table).getByRole('row', { name: /Environment default · value/ });
+    expect([...row.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)).toEqual(['"Hello"', '"theirs"', '"mine"']);
+    fireEvent.click(within(row).getByLabelText('Keep mine'));
+    fireEvent.click(screen.getByRole('button', { name: 'Rebase with these choices' }));
+
+    await waitFor(async () => expect((await findLocalDraft(db, 101, 1000))?.baseVersionUuid).toBe('v-theirs'));
+    const fresh = (await findLocalDraft(db, 101, 1000))!;
+    expect(fresh.id).not.toBe(draft.id);
+    expect((fresh.content as VersionContent).environmentDefault.value).toEqual(text('mine'));
+    expect(await db.drafts.findOne(draft.id).exec()).toBeNull();
+    await waitFor(async () => expect(changeSentences(await draftRegion())).toEqual(['Changed the value of the environment default from "theirs" to "mine"']));
+    expect(screen.queryByText(/This draft conflicts with a newer version/)).toBeNull();
+    expect(within(await draftRegion()).getByRole('button', { name: 'Publish' })).toHaveProperty('disabled', false);
+  });
+
+  test('a stale draft whose changes overlap the new live version shows the banner before any publish', async () => {
+    const base = (await db.versions.findOne('v-live').exec())!.toMutableJSON();
+    const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: base });
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('mine')));
+    openFeature();
+    await draftRegion();
+    expect(screen.queryByText(/This draft conflicts/)).toBeNull();
+    await db.versions.insert(version('v-theirs', content('theirs'), '2026-11-02T00:00:00.000Z', 'v-live'));
+    expect(await screen.findByText(/This draft conflicts with a newer version/)).toBeTruthy();
+  });
+});
+
+describe('outbox panel', () => {
+  test('lists pending drafts, intents with their status and conflicts; links open the feature; finished intents can be dismissed', async () => {
+    const { services, store } = withReplica();
+    const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: null, content: content('x') });
+    const done = await queuePublish(db, draft);
+    await setIntent(done.id, { status: 'done', seq: 2, result: { code: 'OK', message: 'Published.', versionUuid: draft.id, conflicts: null, executedAt: at } });
+    const conflicted = await queuePublish(db, draft);
+    await setIntent(conflicted.id, { status: 'conflict', seq: 3, result: { code: 'PRECONDITION_FAILED', message: 'Conflict.', versionUuid: draft.id, conflicts: [], executedAt: at } });
+    await queuePublish(db, draft);
+    store.setState({ selection: {} });
+    let closed = 0;
+    renderWithServices(<OutboxPanel onClose={() => closed++} />, services);
+
+    const panel = await screen.findByRole('dialog', { name: 'Sync' });
+    const drafts = await within(panel).findByRole('list', { name: 'Drafts waiting to be sent' });
+    expect(within(drafts).getByRole('link', { name: 'checkout_banner in Production' })).toBeTruthy();
+    const intents = within(panel).getByRole('list', { name: 'Queued changes' });
+    const texts = within(intents).getAllByRole('listitem').map((li) => li.textContent ?? '');
+    expect(texts.some((t) => t.includes('Queued: publishes when the server is reachable.'))).toBe(true);
+    expect(texts.some((t) => t.includes('Published.'))).toBe(true);
+    const conflicts = within(panel).getByRole('list', { name: 'Conflicts' });
+    expect(within(conflicts).getByRole('listitem').textContent).toContain('conflicts with a newer version');
+
+    // Only finished intents can be dismissed.
+    expect(within(intents).getAllByRole('button', { name: /^Dismiss/ })).toHaveLength(2);
+    const item = within(intents).getAllByRole('listitem').find((li) => li.textContent?.includes('Published.'))!;
+    fireEvent.click(within(item).getByRole('button', { name: /^Dismiss/ }));
+    await waitFor(() => expect(within(intents).getAllByRole('listitem')).toHaveLength(2));
+
+    fireEvent.click(within(drafts).getByRole('link', { name: 'checkout_banner in Production' }));
+    expect(store.getState().selection).toEqual({ organisationId: 1, projectId: 10, environmentKey: 'key-production' });
+    expect(store.getState().view).toEqual({ screen: 'feature', featureId: 1000, tab: 'value' });
+    expect(closed).toBe(1);
+  });
+});
