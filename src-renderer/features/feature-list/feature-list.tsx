@@ -4,11 +4,16 @@ import type { Environment, Feature } from '../../data/api-client.js';
 import { loadFeatureList, setFeatureEnabled } from '../../data/feature-editing.js';
 import { describeError } from '../../ui/error-text.js';
 import { Switch } from '../../ui/switch.js';
-import { useResource } from '../../ui/use-resource.js';
+import { useReadyReplica, useReplicaOrRest } from '../../replica/use-replica-source.js';
+import { featureList$ } from '../../replica/replica-queries.js';
+import { dismissIntent, intentStatusText } from '../../replica/intents.js';
+import { useReplicaQuery } from '../../replica/use-replica.js';
+import { featureListIntents$, toggleOnReplica, type RowIntent } from './replica-toggle.js';
 
 /**
  * The project's features with their state in one environment, filtered by a name search ("/" focuses
  * it). The switch saves the state on v1 and publishes a version on v2; the name opens the feature.
+ * On v2 with a ready replica the switch works offline: it queues the publish (see replica-toggle.ts).
  */
 export function FeatureList({ environment }: { environment: Environment }) {
   const { api, store } = useAppServices();
@@ -19,11 +24,18 @@ export function FeatureList({ environment }: { environment: Environment }) {
   const [pending, setPending] = useState<number | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const query = search.trim();
-  const features = useResource(`features:${environment.project}:${environment.id}:${environment.use_v2_feature_versioning}:${query}:${reload}`, () =>
-    loadFeatureList(api, environment, query),
+  const isVersioned = environment.use_v2_feature_versioning;
+  // On v2 the replica holds every version, so the list reads each feature's live version there (live:
+  // a publish elsewhere shows without reload). v1 feature states are not replicated: v1 stays on the API.
+  const features = useReplicaOrRest(
+    { key: `features:${environment.project}:${environment.id}:${isVersioned}:${query}:${reload}`, load: () => loadFeatureList(api, environment, query) },
+    { key: isVersioned ? `features:${environment.project}:${environment.id}:${query}` : null, query: (db) => featureList$(db, environment, query) },
   );
   // While a new search loads, the previous rows stay (no flicker on every keystroke).
   const rows = features.status === 'ready' ? features.data : features.status === 'loading' ? features.stale : undefined;
+  const replica = useReadyReplica();
+  const replicaForToggle = isVersioned ? replica : null;
+  const intents = useReplicaQuery(replicaForToggle ? `feature-list-intents:${environment.id}` : null, (db) => featureListIntents$(db, environment.id));
 
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
@@ -40,8 +52,16 @@ export function FeatureList({ environment }: { environment: Environment }) {
     setPending(feature.id);
     setFailure(null);
     try {
-      await setFeatureEnabled(api, environment, feature, enabled);
-      setReload((r) => r + 1);
+      if (replicaForToggle) {
+        const outcome = await toggleOnReplica(replicaForToggle, environment, feature, enabled, store.getState().selection.organisationId);
+        // A draft with other unpublished edits (perhaps another admin's) is not published by the switch.
+        // Opening the feature page is clearer than a confirm dialog here: the page shows the draft's
+        // changes next to what is live and its own Publish button, so the user sees what would go out.
+        if (outcome === 'has-draft') store.getState().openFeature(feature.id);
+      } else {
+        await setFeatureEnabled(api, environment, feature, enabled);
+        setReload((r) => r + 1);
+      }
     } catch (error) {
       setFailure(`${feature.name}: ${describeError(error)}`);
     } finally {
@@ -95,6 +115,10 @@ export function FeatureList({ environment }: { environment: Environment }) {
                 feature={feature}
                 environment={environment}
                 isPending={pending === feature.id}
+                intent={intents?.get(feature.id) ?? null}
+                onDismissIntent={(intentId) => {
+                  if (replicaForToggle) void dismissIntent(replicaForToggle.db, intentId);
+                }}
                 onOpen={() => store.getState().openFeature(feature.id)}
                 onToggle={(enabled) => void toggle(feature, enabled)}
               />
@@ -110,12 +134,17 @@ interface RowProps {
   feature: Feature;
   environment: Environment;
   isPending: boolean;
+  /** The feature's newest queued command that is not done yet (replica only). */
+  intent: RowIntent | null;
   onOpen(): void;
   onToggle(enabled: boolean): void;
+  onDismissIntent(intentId: string): void;
 }
 
-function FeatureRow({ feature, environment, isPending, onOpen, onToggle }: RowProps) {
+function FeatureRow({ feature, environment, isPending, intent, onOpen, onToggle, onDismissIntent }: RowProps) {
   const state = feature.environment_feature_state;
+  const isQueued = intent?.intent.status === 'pending';
+  const queuedTitle = intent?.pendingEnabled === true ? 'Turns on when the server is reachable.' : intent?.pendingEnabled === false ? 'Turns off when the server is reachable.' : 'Queued: publishes when the server is reachable.';
   return (
     <tr>
       <th scope="row">
@@ -131,7 +160,27 @@ function FeatureRow({ feature, environment, isPending, onOpen, onToggle }: RowPr
           </span>
         )}
       </th>
-      <td>{state ? <Switch isOn={state.enabled} label={`${feature.name} in ${environment.name}`} isBusy={isPending} onChange={onToggle} /> : '—'}</td>
+      <td>
+        {/* The switch stays on what is live until the new version arrives; a queued toggle is busy. */}
+        {state ? <Switch isOn={state.enabled} label={`${feature.name} in ${environment.name}`} isBusy={isPending || isQueued} onChange={onToggle} /> : '—'}
+        {isQueued && (
+          <>
+            {' '}
+            <span className="badge draft-badge" title={queuedTitle}>
+              pending
+            </span>
+          </>
+        )}
+        {intent && !isQueued && (
+          <span role="status" className="error intent-result">
+            {' '}
+            {intentStatusText(intent.intent)}{' '}
+            <button type="button" className="link" onClick={() => onDismissIntent(intent.intent.id)}>
+              Dismiss
+            </button>
+          </span>
+        )}
+      </td>
       <td>
         <code>{state && state.feature_state_value !== null ? String(state.feature_state_value) : ''}</code>
       </td>
