@@ -125,16 +125,27 @@ export function changeSetFromDraft(featureId: number, live: VersionState[], draf
   };
 }
 
+/** What the user writes when requesting a change from a draft. */
+export interface ChangeRequestFromDraft {
+  title: string;
+  description: string;
+  /** ISO-8601; schedules the commit's version. */
+  liveFrom: string | null;
+  /** Users asked to review. */
+  assignees: number[];
+}
+
 /**
  * Turns a feature's draft into a change request (to be approved before it goes live) and discards the
  * draft, whose content now lives in the request. `liveFrom` (ISO-8601) schedules the commit's version.
+ * Only the draft's uuid is needed, so a replica draft (whose id is its uuid on the server) works once pushed.
  */
 export async function requestChangeFromDraft(
   api: ApiClient,
-  environment: Environment,
+  environment: Pick<Environment, 'id' | 'api_key'>,
   feature: Pick<Feature, 'id'>,
-  draft: FeatureVersion,
-  request: { title: string; description: string; liveFrom: string | null; assignees: number[] },
+  draft: Pick<FeatureVersion, 'uuid'>,
+  request: ChangeRequestFromDraft,
 ): Promise<ChangeRequest> {
   const draftStates = await api.listVersionStates(environment.id, feature.id, draft.uuid);
   // The change set applies to the version live now (which the draft may predate).

@@ -173,8 +173,8 @@ interface RequestChangeProps {
   onCancel(): void;
 }
 
-/** Title, description and an optional go-live time for a change request made from the draft. */
-function RequestChangeForm({ environment, feature, onSubmit, onCancel }: RequestChangeProps) {
+/** Title, description and an optional go-live time for a change request made from the draft (also used by the replica's draft panel). */
+export function RequestChangeForm({ environment, feature, onSubmit, onCancel }: RequestChangeProps) {
   const id = useId();
   const { api, store } = useAppServices();
   const organisationId = store((s) => s.selection.organisationId);

@@ -1,13 +1,24 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { DraftDoc, VersionDoc } from '../../../src-shared/contracts/sync/documents.js';
 import type { VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
-import type { Feature, Segment } from '../../data/api-client.js';
+import type { Environment, Feature, Segment } from '../../data/api-client.js';
+import type { ChangeRequestFromDraft } from '../../data/change-requests.js';
 import { valueToText } from '../../data/flag-value.js';
 import { diffContents, statesFromContent, versionNames } from '../../replica/replica-reads.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { formatDateTime } from '../../ui/format.js';
 import { DiffView } from '../versions/diff-view.js';
+import { RequestChangeForm } from './draft-panel.js';
+
+/** On an environment that requires approvals the draft goes live through a change request, made on the server. */
+export interface ChangeRequestRoute {
+  /** The environment, with the number of approvals it requires as the replica has it. */
+  environment: Environment;
+  /** The server cannot be reached: a change request cannot be made now. */
+  isOffline: boolean;
+  onRequest(request: ChangeRequestFromDraft): Promise<void>;
+}
 
 interface Props {
   feature: Feature;
@@ -24,15 +35,20 @@ interface Props {
   onPublish(): Promise<void>;
   onSchedule(liveFrom: string): Promise<void>;
   onDiscard(): Promise<void>;
+  /** Set when the environment requires approvals: "Request change" replaces Publish and Schedule…. */
+  changeRequest: ChangeRequestRoute | null;
 }
 
 /**
  * The draft of a v2 feature kept in the local replica: its diff against live, computed here so it works
- * offline, and Publish / Schedule… which queue intents the server runs when it gets them.
+ * offline, and Publish / Schedule… which queue intents the server runs when it gets them. On an
+ * environment that requires approvals a queued publish would only come back refused, so the draft offers
+ * "Request change" instead, which needs the server.
  */
-export function LocalDraftPanel({ feature, environmentName, draft, live, liveContent, segments, isQueued, isStaleClean, onPublish, onSchedule, onDiscard }: Props) {
+export function LocalDraftPanel({ feature, environmentName, draft, live, liveContent, segments, isQueued, isStaleClean, onPublish, onSchedule, onDiscard, changeRequest }: Props) {
   const id = useId();
   const [isScheduling, setScheduling] = useState(false);
+  const [isRequesting, setRequesting] = useState(false);
   const [liveFrom, setLiveFrom] = useState('');
   const [isBusy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
@@ -98,17 +114,54 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
         </p>
       )}
       <div className="publish-row">
-        <button type="button" className="primary" disabled={isBusy || isQueued} onClick={() => void run(onPublish)}>
+        {changeRequest && (
+          <button
+            type="button"
+            className="primary"
+            disabled={isBusy || changeRequest.isOffline}
+            aria-expanded={isRequesting}
+            aria-describedby={changeRequest.isOffline ? `${id}-offline` : undefined}
+            onClick={() => setRequesting((x) => !x)}
+          >
+            Request change
+          </button>
+        )}
+        <button
+          type="button"
+          className={changeRequest ? undefined : 'primary'}
+          disabled={isBusy || isQueued || changeRequest !== null}
+          aria-describedby={changeRequest ? `${id}-approvals` : undefined}
+          onClick={() => void run(onPublish)}
+        >
           Publish
         </button>
-        <button type="button" disabled={isBusy || isQueued} aria-expanded={isScheduling} onClick={() => setScheduling((x) => !x)}>
+        <button
+          type="button"
+          disabled={isBusy || isQueued || changeRequest !== null}
+          aria-expanded={isScheduling}
+          aria-describedby={changeRequest ? `${id}-approvals` : undefined}
+          onClick={() => setScheduling((x) => !x)}
+        >
           Schedule…
         </button>
         <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
           Discard draft
         </button>
       </div>
-      {isScheduling && (
+      {changeRequest && (
+        <p id={`${id}-approvals`} className="muted">
+          This environment requires approvals: the draft goes live through a change request once it is approved.
+        </p>
+      )}
+      {changeRequest?.isOffline && (
+        <p id={`${id}-offline`} className="muted">
+          Requesting a change needs the server, which cannot be reached now. Your draft is kept on this device.
+        </p>
+      )}
+      {changeRequest && isRequesting && (
+        <RequestChangeForm environment={changeRequest.environment} feature={feature} onCancel={() => setRequesting(false)} onSubmit={changeRequest.onRequest} />
+      )}
+      {!changeRequest && isScheduling && (
         <form className="schedule" aria-label="Schedule" onSubmit={schedule}>
           <label htmlFor={`${id}-at`}>Go live at</label>
           <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />

@@ -1,20 +1,22 @@
 import { useMemo, useState } from 'react';
 import { combineLatest, map } from 'rxjs';
+import { useStore } from 'zustand';
 import type { DraftDoc, IntentDoc, VersionDoc } from '../../../src-shared/contracts/sync/documents.js';
 import { resolveMergeConflicts, type MergeSide } from '../../../src-shared/domain/versioning/three-way-merge.js';
 import type { VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
 import { useAppServices } from '../../app/app-services.js';
 import type { Environment, Feature, Segment, VersionConflict } from '../../data/api-client.js';
+import { requestChangeFromDraft, type ChangeRequestFromDraft } from '../../data/change-requests.js';
 import { applyEditorChangesToDraft, editorContentOfVersion, type FeatureEditorContent } from '../../data/feature-editing.js';
 import { valueToText } from '../../data/flag-value.js';
 import { conflictForView, mergeStaleDraft } from '../../replica/draft-conflicts.js';
 import { dismissIntent, intentStatusText, intentsForFeature$, isIntentFinished, queuePublish, queueSchedule, withoutDismissed } from '../../replica/intents.js';
 import { createLocalDraft, defaultContentOf, discardLocalDraft, editLocalDraft, localDraft$ } from '../../replica/local-drafts.js';
 import type { Replica } from '../../replica/replica.js';
-import { liveVersionOf } from '../../replica/replica-reads.js';
+import { liveVersionOf } from '../../../src-shared/domain/versioning/live-version.js';
 import { useReplicaQuery } from '../../replica/use-replica.js';
 import { ConflictView } from '../change-requests/conflict-view.js';
-import { LocalDraftPanel } from './local-draft-panel.js';
+import { LocalDraftPanel, type ChangeRequestRoute } from './local-draft-panel.js';
 import { ValueEditor } from './value-editor.js';
 
 interface Props {
@@ -30,6 +32,8 @@ interface FeatureReplicaData {
   draft: DraftDoc | null;
   intents: IntentDoc[];
   organisationId: number | null;
+  /** Approvals a change needs in this environment, as replicated (0: none, changes are published directly). */
+  requiredApprovals: number;
 }
 
 /** Which intent the page reports: the newest, unless it is about an older draft than the one being edited. */
@@ -45,8 +49,9 @@ function shownIntentOf(intents: IntentDoc[], draft: DraftDoc | null): IntentDoc 
  * through replication. A draft overtaken by a newer live version shows as a conflict to resolve.
  */
 export function ReplicaValueTab({ replica, environment, feature, segments }: Props) {
-  const { store } = useAppServices();
+  const { api, store } = useAppServices();
   const [isResolving, setResolving] = useState(false);
+  const connection = useStore(replica.status, (s) => s.connection);
   const environmentId = environment.id;
   const data = useReplicaQuery<FeatureReplicaData>(`value:${environmentId}:${feature.id}`, (db) =>
     combineLatest({
@@ -54,6 +59,7 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
       draft: localDraft$(db, environmentId, feature.id),
       intents: withoutDismissed(db, intentsForFeature$(db, environmentId, feature.id)),
       organisationId: db.environments.findOne({ selector: { pk: environmentId } }).$.pipe(map((d) => d?.organisationId ?? null)),
+      requiredApprovals: db.environments.findOne({ selector: { pk: environmentId } }).$.pipe(map((d) => d?.minimumChangeRequestApprovals ?? 0)),
     }),
   );
 
@@ -106,6 +112,24 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
     replica.reSync();
   }
 
+  /**
+   * The change request is made on the server from its copy of the draft, so every local edit is pushed
+   * first (rejects while offline). The server then discards the draft; replication brings that and the
+   * new change request back.
+   */
+  async function requestChange(request: ChangeRequestFromDraft) {
+    if (!draft) return;
+    await replica.awaitInSync();
+    const created = await requestChangeFromDraft(api, environment, feature, { uuid: draft.id }, request);
+    replica.reSync();
+    store.getState().openChangeRequest(created.id);
+  }
+
+  const changeRequest: ChangeRequestRoute | null =
+    data.requiredApprovals > 0
+      ? { environment: { ...environment, minimum_change_request_approvals: data.requiredApprovals }, isOffline: connection === 'offline', onRequest: requestChange }
+      : null;
+
   const segmentName = (segmentId: number) => ownSegments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
   const optionName = (optionId: number) => {
     const option = feature.multivariate_options.find((o) => o.id === optionId);
@@ -157,6 +181,7 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
             await discardLocalDraft(replica.db, draft.id);
             replica.reSync();
           }}
+          changeRequest={changeRequest}
         />
       )}
       <ValueEditor

@@ -4,7 +4,8 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { FeaturePage } from '../../../../src-renderer/features/feature-page/feature-page.js';
 import { OutboxPanel } from '../../../../src-renderer/features/sync/outbox-panel.js';
 import { createReplicaDatabase, type ReplicaDatabase } from '../../../../src-renderer/replica/replica-db.js';
-import { createSyncStatusStore } from '../../../../src-renderer/replica/sync-status.js';
+import { createSyncStatusStore, type SyncStatus } from '../../../../src-renderer/replica/sync-status.js';
+import { ApiError, type ChangeRequestCreate } from '../../../../src-renderer/data/api-client.js';
 import type { Replica } from '../../../../src-renderer/replica/replica.js';
 import { createLocalDraft, editLocalDraft, findLocalDraft, decodeDraftState } from '../../../../src-renderer/replica/local-drafts.js';
 import { pendingDraftIds } from '../../../../src-renderer/replica/pending-drafts.js';
@@ -57,14 +58,15 @@ afterEach(async () => {
   await db.close();
 });
 
-function withReplica() {
+/** Services with the replica of `db` in their slot: offline unless told otherwise. */
+function withReplica(options: { connection?: SyncStatus['connection']; awaitInSync?: () => Promise<void> } = {}) {
   const setup = signedInServices();
   const status = createSyncStatusStore();
-  status.setState({ connection: 'offline', initial: { done: 9, total: 9, finished: true } });
+  status.setState({ connection: options.connection ?? 'offline', initial: { done: 9, total: 9, finished: true } });
   const replica: Replica = {
     db, status, userId: 1,
     awaitInitialReplication: () => Promise.resolve(),
-    awaitInSync: () => Promise.reject(new Error('offline')),
+    awaitInSync: options.awaitInSync ?? (() => Promise.reject(new ApiError('NETWORK', 'The server is not reachable.', 0))),
     reSync: () => void syncRequests++,
     close: () => Promise.resolve(),
   };
@@ -73,8 +75,8 @@ function withReplica() {
   return setup;
 }
 
-function openFeature() {
-  const setup = withReplica();
+function openFeature(options: Parameters<typeof withReplica>[0] = {}) {
+  const setup = withReplica(options);
   renderWithServices(<FeaturePage environment={production} featureId={1000} tab="value" />, setup.services);
   return setup;
 }
@@ -126,6 +128,8 @@ describe('feature page on the replica', () => {
     const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: await db.versions.findOne('v-live').exec().then((d) => d!.toMutableJSON()) });
     await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('next')));
     openFeature();
+    // Without required approvals there is no change request to make: Publish is the action.
+    expect(within(await draftRegion()).queryByRole('button', { name: 'Request change' })).toBeNull();
     fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Publish' }));
     expect(await screen.findByText('Queued: publishes when the server is reachable.')).toBeTruthy();
     const intents = (await db.intents.find().exec()).map((d) => d.toMutableJSON());
@@ -187,6 +191,108 @@ describe('feature page on the replica', () => {
     expect(screen.queryByText(/This draft conflicts/)).toBeNull();
     await db.versions.insert(version('v-theirs', content('theirs'), '2026-11-02T00:00:00.000Z', 'v-live'));
     expect(await screen.findByText(/This draft conflicts with a newer version/)).toBeTruthy();
+  });
+});
+
+describe('Request change on an environment that requires approvals', () => {
+  async function requireApprovals(count: number) {
+    await (await db.environments.findOne('e-101').exec())!.incrementalPatch({ minimumChangeRequestApprovals: count });
+  }
+
+  /** A local draft changing the environment default's value to `value`. */
+  async function draftOf(value: string) {
+    const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: (await db.versions.findOne('v-live').exec())!.toMutableJSON() });
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text(value)));
+    return draft;
+  }
+
+  /** A promise the test settles itself, standing in for the replica's wait for the push and the last pull. */
+  function pendingSync() {
+    let settle: { resolve(): void; reject(error: unknown): void } = { resolve: () => undefined, reject: () => undefined };
+    const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    let waits = 0;
+    return { settle, waits: () => waits, awaitInSync: () => (waits++, promise) };
+  }
+
+  test('the panel offers Request change; Publish and Schedule… are off with the reason', async () => {
+    await requireApprovals(2);
+    await draftOf('next');
+    openFeature({ connection: 'online' });
+    const region = await draftRegion();
+    const request = await within(region).findByRole('button', { name: 'Request change' });
+    expect(request).toHaveProperty('disabled', false);
+    expect(request.className).toContain('primary');
+    for (const name of ['Publish', 'Schedule…']) {
+      const button = within(region).getByRole('button', { name });
+      expect(button).toHaveProperty('disabled', true);
+      expect(document.getElementById(button.getAttribute('aria-describedby')!)?.textContent).toMatch(/^This environment requires approvals/);
+    }
+    fireEvent.click(request);
+    const form = screen.getByRole('form', { name: 'Request change' });
+    expect(form.textContent).toContain('Production needs 2 approvals before a change goes live.');
+  });
+
+  test('creating it waits until the draft reached the server, makes the change request from the draft uuid and opens it', async () => {
+    await requireApprovals(1);
+    const draft = await draftOf('next');
+    const sync = pendingSync();
+    const { api, store, data } = openFeature({ connection: 'online', awaitInSync: sync.awaitInSync });
+    const sent: ChangeRequestCreate[] = [];
+    const create = api.createChangeRequest;
+    api.createChangeRequest = (key, body) => (sent.push(body), create(key, body));
+
+    fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Request change' }));
+    const form = screen.getByRole('form', { name: 'Request change' });
+    fireEvent.change(within(form).getByLabelText('Title'), { target: { value: 'Say next' } });
+    fireEvent.click(await within(form).findByLabelText('dev@example.com'));
+    fireEvent.click(within(form).getByRole('button', { name: 'Create change request' }));
+
+    await waitFor(() => expect(sync.waits()).toBe(1));
+    expect(api.calls.filter((c) => c === 'createChangeRequest' || c.startsWith('listVersionStates'))).toEqual([]);
+
+    // The server's part of the push: the draft now exists there under its uuid.
+    const pushed = await api.createFeatureVersion(101, 1000, { feature_states_to_update: [{ feature_segment: null, enabled: true, feature_state_value: text('next') }] });
+    api.versions.find((v) => v.version.uuid === pushed.uuid)!.version.uuid = draft.id;
+    sync.settle.resolve();
+
+    await waitFor(() => expect(store.getState().view).toMatchObject({ screen: 'change-request' }));
+    const created = data.changeRequests!.at(-1)!.changeRequest;
+    expect(store.getState().view).toEqual({ screen: 'change-request', changeRequestId: created.id });
+    expect(api.calls).toContain(`listVersionStates:${draft.id}`);
+    expect(api.calls).toContain(`deleteFeatureVersion:${draft.id}`);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ title: 'Say next', approvals: [{ user: 2 }] });
+    expect(sent[0]!.change_sets).toHaveLength(1);
+    expect(sent[0]!.change_sets[0]!.feature).toBe(1000);
+    expect(sent[0]!.change_sets[0]!.feature_states_to_update).toEqual([expect.objectContaining({ feature_segment: null, feature_state_value: text('next') })]);
+    expect(syncRequests).toBeGreaterThan(0);
+  });
+
+  test('when the draft cannot reach the server the form shows why and no change request is made', async () => {
+    await requireApprovals(1);
+    await draftOf('next');
+    const sync = pendingSync();
+    const { api, store } = openFeature({ connection: 'online', awaitInSync: sync.awaitInSync });
+    fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Request change' }));
+    const form = screen.getByRole('form', { name: 'Request change' });
+    fireEvent.click(within(form).getByRole('button', { name: 'Create change request' }));
+    await waitFor(() => expect(sync.waits()).toBe(1));
+    sync.settle.reject(new ApiError('NETWORK', 'The server is not reachable.', 0));
+    expect((await within(form).findByRole('alert')).textContent).toBe('The Flagdesk server could not be reached. Check that it is running.');
+    expect(api.calls).not.toContain('createChangeRequest');
+    expect(store.getState().view).not.toMatchObject({ screen: 'change-request' });
+    expect(await findLocalDraft(db, 101, 1000)).not.toBeNull();
+  });
+
+  test('offline the button is disabled and says it needs the server', async () => {
+    await requireApprovals(1);
+    await draftOf('next');
+    openFeature({ connection: 'offline' });
+    const region = await draftRegion();
+    const request = await within(region).findByRole('button', { name: 'Request change' });
+    expect(request).toHaveProperty('disabled', true);
+    expect(document.getElementById(request.getAttribute('aria-describedby')!)?.textContent).toMatch(/needs the server/);
+    expect(within(region).getByRole('button', { name: 'Publish' })).toHaveProperty('disabled', true);
   });
 });
 
