@@ -3,7 +3,8 @@ import { currentLiveVersion } from './feature-editing.js';
 import type { VersionDoc } from '../../src-shared/contracts/sync/documents.js';
 import type { VersionContent } from '../../src-shared/domain/versioning/version-content.js';
 import type { VersionNames } from '../../src-shared/domain/versioning/version-diff.js';
-import { diffContents, liveVersionOf, sortVersionsNewestFirst, statesFromContent, versionFromDoc } from '../replica/replica-reads.js';
+import { diffContents, sortVersionsNewestFirst, statesFromContent, versionFromDoc } from '../replica/replica-reads.js';
+import { liveVersionOf } from '../../src-shared/domain/versioning/live-version.js';
 
 /** One row of a feature's History tab. */
 export interface HistoryEntry {

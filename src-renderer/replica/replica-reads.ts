@@ -7,6 +7,7 @@ import type {
   SegmentDoc,
   VersionDoc,
 } from '../../src-shared/contracts/sync/documents.js';
+import { isLiveAt, liveVersionOf } from '../../src-shared/domain/versioning/live-version.js';
 import { featureStateValueOf } from '../../src-shared/domain/flags/feature-state-value.rules.js';
 import type { VersionContent } from '../../src-shared/domain/versioning/version-content.js';
 import { describeChange, diffVersionContent, type VersionChange as ContentChange, type VersionNames } from '../../src-shared/domain/versioning/version-diff.js';
@@ -81,29 +82,6 @@ export function changeRequestsFromDocs(docs: readonly ChangeRequestDoc[]): Chang
 
 const time = (iso: string) => Date.parse(iso);
 
-/** As the server's `is_live`: published and its live_from has passed (also true for older published versions). */
-export function isLiveAt(version: Pick<VersionDoc, 'status' | 'liveFrom'>, now: number): boolean {
-  return version.status === 'published' && version.liveFrom !== null && time(version.liveFrom) <= now;
-}
-
-/**
- * The version serving traffic now, as the server picks it: of the versions live at `now`, the greatest
- * live_from, ties broken by the later go-live (`liveSeq`). Scheduled versions (status `scheduled`, or
- * published with a future live_from) and conflicts are never live.
- */
-export function liveVersionOf<T extends Pick<VersionDoc, 'status' | 'liveFrom' | 'liveSeq'>>(versions: readonly T[], now: number): T | null {
-  let best: T | null = null;
-  for (const v of versions) {
-    if (!isLiveAt(v, now)) continue;
-    if (best === null) {
-      best = v;
-      continue;
-    }
-    const byTime = time(v.liveFrom!) - time(best.liveFrom!);
-    if (byTime > 0 || (byTime === 0 && (v.liveSeq ?? 0) > (best.liveSeq ?? 0))) best = v;
-  }
-  return best;
-}
 
 /** The live version of each feature among one environment's versions, by feature id. */
 export function liveVersionsByFeature(versions: readonly VersionDoc[], now: number): Map<number, VersionDoc> {

@@ -8,7 +8,7 @@ import { queuePublish, withoutDismissed } from '../../replica/intents.js';
 import { createLocalDraft, defaultContentOf, editLocalDraft, findLocalDraft } from '../../replica/local-drafts.js';
 import type { Replica } from '../../replica/replica.js';
 import type { ReplicaDatabase } from '../../replica/replica-db.js';
-import { liveVersionOf } from '../../replica/replica-reads.js';
+import { liveVersionOf } from '../../../src-shared/domain/versioning/live-version.js';
 
 /*
  * The feature list's switch on a v2 environment with a ready replica (issue 6, offline): the toggle is

@@ -1,7 +1,8 @@
 import { combineLatest, map, type Observable } from 'rxjs';
 import { ApiError, type Environment, type Feature, type Segment } from '../../data/api-client.js';
 import type { ReplicaDatabase } from '../../replica/replica-db.js';
-import { featureFromDoc, liveVersionOf, segmentFromDoc } from '../../replica/replica-reads.js';
+import { featureFromDoc, segmentFromDoc } from '../../replica/replica-reads.js';
+import { liveVersionOf } from '../../../src-shared/domain/versioning/live-version.js';
 import type { Resource } from '../../ui/use-resource.js';
 
 /** What the feature page shows around the editor, read from the replica: the feature (null if absent) and the project's segments. */

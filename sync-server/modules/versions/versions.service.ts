@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { isLiveAt } from '../../../src-shared/domain/versioning/live-version.js';
 import { changeToWire } from './version-change-wire.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
@@ -308,10 +309,6 @@ function publishedBy(p: Principal | null): { publishedByUserId: number | null; p
   return { publishedByUserId: p?.kind === 'user' ? p.userId : null, publishedByApiKeyId: p?.kind === 'api_key' ? p.apiKeyId : null };
 }
 
-function isLiveAt(v: VersionSummary, now: string): boolean {
-  return v.status === VersionStatus.PUBLISHED && v.liveFrom !== null && v.liveFrom <= now;
-}
-
 export function toVersionWire(v: VersionSummary, now: string): FeatureVersionWire {
   return {
     created_at: v.createdAt,
@@ -319,7 +316,7 @@ export function toVersionWire(v: VersionSummary, now: string): FeatureVersionWir
     published: v.publishedAt !== null,
     live_from: v.liveFrom,
     uuid: v.uuid,
-    is_live: isLiveAt(v, now),
+    is_live: isLiveAt(v, Date.parse(now)),
     published_by: v.publishedByUserId,
     created_by: v.createdByUserId,
     description: v.description,

@@ -4,12 +4,12 @@ import {
   diffContents,
   environmentFromDoc,
   featureListFromDocs,
-  liveVersionOf,
   nextGoLiveAfter,
   statesFromContent,
   versionFromDoc,
   versionNames,
 } from '../../../../src-renderer/replica/replica-reads.js';
+import { liveVersionOf } from '../../../../src-shared/domain/versioning/live-version.js';
 import { compareVersionsLocally, historyFromVersionDocs } from '../../../../src-renderer/data/feature-history.js';
 import { changeRequestDoc, content, environmentDoc, featureDoc, versionDoc } from '../replica-fixtures.js';
 
