@@ -68,12 +68,7 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
 
   return (
     <section className="panel draft" aria-labelledby={`${id}-title`}>
-      <div className="draft-head">
-        <h3 id={`${id}-title`}>
-          Draft <span className="badge draft-badge">Not published</span>
-        </h3>
-        <span className="muted">Last edited {formatDateTime(draft.updated_at)}</span>
-      </div>
+      <DraftHead titleId={`${id}-title`} updatedAt={draft.updated_at} />
       {review.status === 'loading' && review.stale === undefined && <p role="status">Loading the draft’s changes…</p>}
       {review.status === 'failed' && (
         <p role="alert" className="error">
@@ -174,6 +169,18 @@ interface RequestChangeProps {
 }
 
 /** Title, description and an optional go-live time for a change request made from the draft (also used by the replica's draft panel). */
+/** The heading of a draft panel (REST or local draft): its badge and when it was last edited. */
+export function DraftHead({ titleId, updatedAt }: { titleId: string; updatedAt: string }) {
+  return (
+    <div className="draft-head">
+      <h3 id={titleId}>
+        Draft <span className="badge draft-badge">Not published</span>
+      </h3>
+      <span className="muted">Last edited {formatDateTime(updatedAt)}</span>
+    </div>
+  );
+}
+
 export function RequestChangeForm({ environment, feature, onSubmit, onCancel }: RequestChangeProps) {
   const id = useId();
   const { api, store } = useAppServices();

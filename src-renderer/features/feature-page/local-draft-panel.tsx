@@ -7,9 +7,8 @@ import { valueToText } from '../../data/flag-value.js';
 import { diffContents, statesFromContent, versionNames } from '../../replica/replica-reads.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
-import { formatDateTime } from '../../ui/format.js';
 import { DiffView } from '../versions/diff-view.js';
-import { RequestChangeForm } from './draft-panel.js';
+import { DraftHead, RequestChangeForm } from './draft-panel.js';
 
 /** On an environment that requires approvals the draft goes live through a change request, made on the server. */
 export interface ChangeRequestRoute {
@@ -83,12 +82,7 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
 
   return (
     <section className="panel draft" aria-labelledby={`${id}-title`}>
-      <div className="draft-head">
-        <h3 id={`${id}-title`}>
-          Draft <span className="badge draft-badge">Not published</span>
-        </h3>
-        <span className="muted">Last edited {formatDateTime(draft.updatedAt)}</span>
-      </div>
+      <DraftHead titleId={`${id}-title`} updatedAt={draft.updatedAt} />
       {draft.error && (
         <p role="alert" className="error">
           The server refused this draft: {draft.error.message}
