@@ -8,6 +8,7 @@ import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { ChangeRequestPage } from '../support/pages/change-request.page.js';
+import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
 import { adminApi, eventually } from './e2e-fixtures.js';
 
 const ADMIN = { email: 'admin@cr.test', password: 'a long e2e password' };
@@ -32,6 +33,8 @@ describe('change requests in Chromium against a real server', () => {
   let token: string;
   let reviewerToken: string;
   let production: Env;
+  /** v2 without required approvals: drafts there are published directly. */
+  let development: Env;
   const features: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -50,17 +53,20 @@ describe('change requests in Chromium against a real server', () => {
     reviewerToken = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', REVIEWER)).key;
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id });
+    development = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Development', project: project.id });
     for (const [name, initial_value] of [
       ['checkout_banner', 'Welcome'],
       ['search_v2', 'off'],
     ] as const) {
       features[name] = (await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/projects/${project.id}/features/`, { name, initial_value, default_enabled: true })).id;
     }
-    await adminApi(server, token, 'POST', `/api/v1/environments/${production.api_key}/enable-v2-versioning/`);
-    await eventually(async () => {
-      const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/versioning-status/`);
-      return status.versioning_status === 'v2' ? true : undefined;
-    }, 'Production on v2');
+    for (const env of [production, development]) {
+      await adminApi(server, token, 'POST', `/api/v1/environments/${env.api_key}/enable-v2-versioning/`);
+      await eventually(async () => {
+        const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${env.api_key}/versioning-status/`);
+        return status.versioning_status === 'v2' ? true : undefined;
+      }, `${env.name} on v2`);
+    }
     await adminApi(server, token, 'PATCH', `/api/v1/environments/${production.api_key}/`, { minimum_change_request_approvals: 1 });
     browser = await launchChromium();
   });
@@ -71,19 +77,22 @@ describe('change requests in Chromium against a real server', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function openProduction(page: Page, user: { email: string; password: string }): Promise<void> {
+  async function openEnvironment(page: Page, user: { email: string; password: string }, environmentName = 'Production'): Promise<void> {
     const signIn = new SignInPage(page);
     const dashboard = new DashboardPage(page);
     await signIn.open(server.url);
     await signIn.signIn(user.email, user.password);
     await dashboard.waitUntilSignedIn();
+    // Once the replica's first replication finished, the feature page edits the local draft (issue 6).
+    await new SyncIndicator(page).waitForInitialReplication();
     await dashboard.open('Projects', 'Storefront');
-    await dashboard.open('Environments', 'Production');
-    await dashboard.featureTable('Production').waitFor();
+    await dashboard.open('Environments', environmentName);
+    await dashboard.featureTable(environmentName).waitFor();
   }
 
-  async function servedValue(featureName: string): Promise<unknown> {
-    const states = await adminApi<{ results: { feature_state_value: unknown }[] }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/featurestates/?feature=${features[featureName]}`);
+  /** The environment default's value `env` (Production unless told) serves now, as the Admin API has it. */
+  async function servedValue(featureName: string, env: Env = production): Promise<unknown> {
+    const states = await adminApi<{ results: { feature_state_value: unknown }[] }>(server, token, 'GET', `/api/v1/environments/${env.api_key}/featurestates/?feature=${features[featureName]}`);
     return states.results[0]?.feature_state_value;
   }
 
@@ -93,11 +102,13 @@ describe('change requests in Chromium against a real server', () => {
     try {
       const feature = new FeaturePage(author.page);
       const cr = new ChangeRequestPage(author.page);
-      await openProduction(author.page, ADMIN);
+      await openEnvironment(author.page, ADMIN);
       await new EnvironmentPage(author.page).openFeature('checkout_banner');
       await feature.heading('checkout_banner').waitFor();
-      await feature.defaultValue.fill('Hello reviewers');
-      await feature.saveDraft();
+      await feature.editDefaultValue('Hello reviewers');
+      await feature.changes(feature.draft).first().waitFor();
+      expect(await feature.changes(feature.draft).allTextContents()).toEqual(['Changed the value of the environment default from "Welcome" to "Hello reviewers"']);
+      // Production requires approvals: the local draft goes live through a change request, made on the server.
       await feature.draft.getByRole('button', { name: 'Request change' }).waitFor();
       await cr.requestChange('Greet the reviewers', [REVIEWER.email]);
       await cr.heading(/Greet the reviewers$/).waitFor();
@@ -111,7 +122,7 @@ describe('change requests in Chromium against a real server', () => {
       await screenshotFullPage(author.page, 'change-request-created');
 
       const reviewerCr = new ChangeRequestPage(reviewer.page);
-      await openProduction(reviewer.page, REVIEWER);
+      await openEnvironment(reviewer.page, REVIEWER);
       await new EnvironmentPage(reviewer.page).openScreen('Change requests');
       await reviewerCr.list('Production').waitFor();
       expect(await reviewerCr.listRows('Production')).toEqual([[expect.stringContaining('Greet the reviewers'), 'Open', '0 of 1']]);
@@ -153,7 +164,7 @@ describe('change requests in Chromium against a real server', () => {
     const { context, page, errors } = await openIsolatedPage(browser);
     try {
       const cr = new ChangeRequestPage(page);
-      await openProduction(page, ADMIN);
+      await openEnvironment(page, ADMIN);
       await new EnvironmentPage(page).openScreen('Change requests');
       await cr.list('Production').waitFor();
       expect((await cr.listRows('Production')).map(([title, status]) => [title!.replace(/^#\d+ /, ''), status])).toEqual([
@@ -187,37 +198,54 @@ describe('change requests in Chromium against a real server', () => {
     }
   });
 
-  test('a draft whose publish answered a conflict is resolved in the conflict view and then published', async () => {
+  test('a draft whose queued publish came back as a conflict is resolved in the conflict view and then published', async () => {
     const { context, page, errors } = await openIsolatedPage(browser);
     try {
       const feature = new FeaturePage(page);
       const cr = new ChangeRequestPage(page);
-      await openProduction(page, ADMIN);
+      const sync = new SyncIndicator(page);
+      const conflictInOutbox = () => sync.panel.getByRole('listitem').filter({ hasText: 'checkout_banner in Development: the queued publish conflicts with a newer version' });
+      // Production requires approvals, where a draft goes live through a change request: publish in Development.
+      await openEnvironment(page, ADMIN, 'Development');
       await new EnvironmentPage(page).openFeature('checkout_banner');
       await feature.heading('checkout_banner').waitFor();
-      await feature.defaultValue.fill('Mine from the draft');
-      await feature.saveDraft();
-      await feature.draft.getByRole('button', { name: 'Publish now' }).waitFor();
+      await feature.editDefaultValue('Mine from the draft');
+      await feature.draft.getByRole('button', { name: 'Publish', exact: true }).waitFor();
       // Someone publishes another value meanwhile.
-      await adminApi(server, token, 'POST', `/api/v1/environments/${production.id}/features/${features.checkout_banner}/versions/`, {
+      await adminApi(server, token, 'POST', `/api/v1/environments/${development.id}/features/${features.checkout_banner}/versions/`, {
         feature_states_to_update: [{ feature_segment: null, feature_state_value: { type: 'unicode', string_value: 'Theirs' } }],
         publish_immediately: true,
       });
-      await feature.publishNow();
+      await feature.publish();
+      // The server answers the queued publish with a conflict: the outbox lists it, the page shows the banner.
+      await sync.openPanel();
+      await conflictInOutbox().waitFor();
+      await sync.closePanel();
+      await feature.conflictBanner.waitFor();
+      expect(await servedValue('checkout_banner', development)).toBe('Theirs');
+      // The newer version reached this device: the draft now compares with it.
+      await feature.changes(feature.draft).filter({ hasText: 'from "Theirs"' }).waitFor();
+      await feature.resolveButton.click();
       await cr.conflictTable.waitFor();
-      expect(await cr.conflictRows()).toEqual([['checkout_banner: Environment default · value', '"Hello reviewers"', '"Theirs"', '"Mine from the draft"']]);
+      expect(await cr.conflictRows()).toEqual([['checkout_banner: Environment default · value', '"Welcome"', '"Theirs"', '"Mine from the draft"']]);
       await screenshotFullPage(page, 'draft-conflict');
       await cr.choice('checkout_banner: Environment default · value', 'Keep mine').check();
-      await cr.rebaseButton.click();
-      await feature.notice.filter({ hasText: 'Conflicts resolved' }).waitFor();
+      await feature.applyResolution();
+      await feature.conflictBanner.waitFor({ state: 'detached' });
       await cr.conflictTable.waitFor({ state: 'detached' });
+      // The resolution settles the conflicting publish.
+      await sync.openPanel();
+      await sync.panel.getByRole('heading', { name: 'Conflicts' }).waitFor();
+      await conflictInOutbox().waitFor({ state: 'detached' });
+      await sync.closePanel();
       await feature.changes(feature.draft).first().waitFor();
       expect(await feature.changes(feature.draft).allTextContents()).toEqual(['Changed the value of the environment default from "Theirs" to "Mine from the draft"']);
-      await feature.publishNow();
-      await feature.notice.filter({ hasText: 'Published' }).waitFor();
-      expect(await servedValue('checkout_banner')).toBe('Mine from the draft');
-      // The one failed request is the refused (conflicting) publish, which the browser logs.
-      expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+      await feature.publish();
+      await feature.intentStatus('Published.').waitFor();
+      await feature.draft.waitFor({ state: 'detached' });
+      expect(await servedValue('checkout_banner', development)).toBe('Mine from the draft');
+      // The conflict came back as the intent's answer, not as a failed request.
+      expect(errors).toEqual([]);
     } finally {
       await context.close();
     }

@@ -7,6 +7,7 @@ import { SignInPage } from '../support/pages/sign-in.page.js';
 import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
+import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
 import { adminApi, eventually } from './e2e-fixtures.js';
 
 const ADMIN = { email: 'admin@versions.test', password: 'a long e2e password' };
@@ -79,6 +80,9 @@ describe('feature versioning screens in Chromium against a real server', () => {
     await signIn.open(server.url);
     await signIn.signIn(ADMIN.email, ADMIN.password);
     await dashboard.waitUntilSignedIn();
+    // Once the replica's first replication finished, v2 screens edit the local draft and queue intents,
+    // as a signed-in user's dashboard does a moment after sign-in (issue 6).
+    await new SyncIndicator(page).waitForInitialReplication();
     await dashboard.open('Projects', 'Storefront');
     await dashboard.open('Environments', environmentName);
     await dashboard.featureTable(environmentName).waitFor();
@@ -98,7 +102,7 @@ describe('feature versioning screens in Chromium against a real server', () => {
     });
   }
 
-  test('edits a draft of a v2 feature, shows its diff against live, and publishes it', async () => {
+  test('edits the local draft of a v2 feature, shows its diff against live, and publishes it through a queued intent', async () => {
     const { context, page, errors } = await openIsolatedPage(browser);
     try {
       const environment = new EnvironmentPage(page);
@@ -123,10 +127,12 @@ describe('feature versioning screens in Chromium against a real server', () => {
       expect(await servedValue('checkout_banner')).toBe('Welcome');
       await screenshotFullPage(page, 'feature-draft-diff');
 
-      await feature.publishNow();
-      await feature.notice.filter({ hasText: 'Published' }).waitFor();
+      // Publish queues an intent; the server runs it and its answer comes back through replication.
+      await feature.publish();
+      await feature.intentStatus('Published.').waitFor();
       await feature.draft.waitFor({ state: 'detached' });
-      expect(await feature.defaultValue.inputValue()).toBe('Hello v2');
+      // Drafts and versions replicate separately: the draft's tombstone may arrive a moment before the new version.
+      await expect.poll(() => feature.defaultValue.inputValue()).toBe('Hello v2');
       expect(await servedValue('checkout_banner')).toBe('Hello v2');
 
       await feature.backLink.click();
@@ -138,7 +144,7 @@ describe('feature versioning screens in Chromium against a real server', () => {
     }
   });
 
-  test('the environment toggle in the feature list publishes a version on v2', async () => {
+  test('the environment toggle in the feature list publishes a version on v2 through a queued intent', async () => {
     const { context, page, errors } = await openIsolatedPage(browser);
     try {
       const environment = new EnvironmentPage(page);
@@ -148,6 +154,13 @@ describe('feature versioning screens in Chromium against a real server', () => {
       expect(await toggle.getAttribute('aria-checked')).toBe('false');
       await toggle.click();
       await page.waitForFunction(() => document.querySelector('[role="switch"][aria-label="dark_mode in Production"]')?.getAttribute('aria-checked') === 'true');
+      const served = await adminApi<{ results: { enabled: boolean }[] }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/featurestates/?feature=${features.dark_mode}`);
+      expect(served.results.map((s) => s.enabled)).toEqual([true]);
+      // The switch went through the replica: its publish is in the outbox, answered by the server.
+      const sync = new SyncIndicator(page);
+      await sync.openPanel();
+      await sync.panel.getByRole('listitem').filter({ hasText: 'dark_mode in Production' }).filter({ hasText: 'Published.' }).waitFor();
+      await sync.closePanel();
 
       await environment.openFeature('dark_mode');
       await feature.tab('History').click();
@@ -348,8 +361,9 @@ describe('feature versioning screens in Chromium against a real server', () => {
         "Changed the weight of option 'blue' in the environment default from 0% to 20%",
       ]);
       await screenshotFullPage(page, 'feature-multivariate-draft');
-      await feature.publishNow();
-      await feature.notice.filter({ hasText: 'Published' }).waitFor();
+      await feature.publish();
+      await feature.intentStatus('Published.').waitFor();
+      await feature.draft.waitFor({ state: 'detached' });
       const states = await adminApi<{ results: { multivariate_feature_state_values: { percentage_allocation: number }[] }[] }>(
         server, token, 'GET', `/api/v1/environments/${production.api_key}/featurestates/?feature=${created.id}`,
       );
