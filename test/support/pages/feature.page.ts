@@ -64,6 +64,36 @@ export class FeaturePage {
     return this.page.locator('.notice');
   }
 
+  // Local drafts on the replica (issue 6): edits go to the draft; Publish / Schedule… queue intents.
+  /** Sets the environment default's value and saves it to the draft (the local draft with a replica). */
+  async editDefaultValue(value: string): Promise<void> {
+    await this.defaultValue.fill(value);
+    await this.saveDraft();
+  }
+
+  /** Queues the draft's publish (it runs when the server is reachable). */
+  async publish(): Promise<void> {
+    await this.draft.getByRole('button', { name: 'Publish', exact: true }).click();
+  }
+
+  /** The result line of a queued publish or schedule ("Queued: …", "Published.", a refusal). */
+  intentStatus(text: string | RegExp): Locator {
+    return this.page.getByRole('status').filter({ hasText: text });
+  }
+
+  get conflictBanner(): Locator {
+    return this.page.getByText('This draft conflicts with a newer version');
+  }
+
+  get resolveButton(): Locator {
+    return this.page.getByRole('button', { name: 'Resolve…' });
+  }
+
+  /** Applies the choices made in the conflict view to the draft. */
+  async applyResolution(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Rebase with these choices' }).click();
+  }
+
   // History tab
   historyTable(featureName: string): Locator {
     return this.page.getByRole('table', { name: `Versions of ${featureName}` });
