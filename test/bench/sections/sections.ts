@@ -1,5 +1,6 @@
 import type { DialectName } from '../../../sync-server/platform/database/database.js';
 import { runEventsBench } from './events.bench.js';
+import { runReplicationBench } from './replication.bench.js';
 import { runSdkBench } from './sdk.bench.js';
 import { runVersionsBench } from './versions.bench.js';
 
@@ -28,4 +29,5 @@ export const benchSections: BenchSection[] = [
   { name: 'sdk', description: 'SDK /flags/ throughput against a bare Fastify route, identities, document rebuild, server RSS', run: runSdkBench },
   { name: 'events', description: 'webhook fan-out throughput and lag; audit list latency over 100k entries', run: runEventsBench },
   { name: 'versions', description: 'v2 publish latency, listing 10,000 versions, enabling v2 on 2,000 features, document rebuild after a publish', run: runVersionsBench },
+  { name: 'replication', description: 'Chromium replica: first replication of 2,000 features × 10 versions, publish → shown on another page', run: runReplicationBench },
 ];
