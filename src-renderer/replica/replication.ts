@@ -1,6 +1,6 @@
 import type { RxCollection, RxReplicationPullStreamItem, WithDeleted } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
-import type { Observable, Subscription } from 'rxjs';
+import { filter, type Observable, type Subscription } from 'rxjs';
 import { SYNC_COLLECTION_NAMES, isPushable, type SyncCollectionName } from '../../src-shared/contracts/sync/collections.js';
 import { ApiError } from '../data/api-client.js';
 import { describeError } from '../ui/error-text.js';
@@ -262,7 +262,15 @@ export function startReplica(options: StartReplicaOptions): Replica {
         const replication = replications.get('drafts');
         if (!replication) return;
         // Bounded: a replication replaced by a restart from zero never answers; the next round asks the new one.
-        const pushed = draft ? await Promise.race([replication.awaitDocumentPushed(draft as never).then(() => true, () => false), pause(DRAFTS_FIRST_MS).then(() => false)]) : true;
+        // A draft the pull deletes meanwhile (published, or discarded elsewhere) has nothing left to push.
+        let stopWatching = () => undefined as void;
+        const deleted = new Promise<boolean>((resolve) => {
+          const watch = db.drafts.findOne(id).$.pipe(filter((d) => d === null)).subscribe(() => resolve(true));
+          stopWatching = () => watch.unsubscribe();
+        });
+        const pushed = draft
+          ? await Promise.race([replication.awaitDocumentPushed(draft as never).then(() => true, () => false), deleted, pause(DRAFTS_FIRST_MS).then(() => false)]).finally(() => stopWatching())
+          : true;
         if (closed) return;
         if (!pushed) {
           await pause(retryMs);

@@ -22,10 +22,13 @@ export const isConflictingVersion = (d: Pick<VersionDoc, 'status'>) => d.status 
 
 /**
  * A conflicted scheduled version needs the user until a version of the same feature and environment is
- * published after it conflicted (its author resolved it, or someone else published over it).
+ * published after it conflicted (its author resolved it, or someone else published over it), or a new
+ * schedule replaces it (a rebased change request schedules a new version and leaves the conflicted one).
  */
-export function isUnresolvedVersionConflict(conflict: Pick<VersionDoc, 'updatedAt'>, sameFeature: readonly Pick<VersionDoc, 'status' | 'publishedAt'>[]): boolean {
-  return !sameFeature.some((v) => v.status === 'published' && v.publishedAt !== null && v.publishedAt > conflict.updatedAt);
+export function isUnresolvedVersionConflict(conflict: Pick<VersionDoc, 'updatedAt'>, sameFeature: readonly Pick<VersionDoc, 'status' | 'publishedAt' | 'updatedAt'>[]): boolean {
+  return !sameFeature.some(
+    (v) => (v.status === 'published' && v.publishedAt !== null && v.publishedAt > conflict.updatedAt) || (v.status === 'scheduled' && v.updatedAt > conflict.updatedAt),
+  );
 }
 
 export interface TrackedChange<T> {
@@ -101,9 +104,9 @@ export function watchSyncCounts(db: ReplicaDatabase, status: SyncStatusStore): S
   const refusedDrafts$ = matchingIds(db.drafts, {}, isRefusedDraft);
   // A conflict the user dismissed from the outbox (intents.ts) no longer counts.
   const unseenConflictIntents$ = combineLatest([conflictIntents$, dismissedIntentIds$(db)]).pipe(map(([ids, dismissed]) => [...ids].filter((id) => !dismissed.includes(id)).length));
-  // Re-checked when a version is published; coalesced, since a pull writes versions by the thousand.
+  // Re-checked when a version is published or scheduled; coalesced, since a pull writes versions by the thousand.
   const publishes$ = db.versions.$.pipe(
-    filter((change) => change.documentData.status === 'published'),
+    filter((change) => change.documentData.status === 'published' || change.documentData.status === 'scheduled'),
     startWith(null),
   );
   const unresolvedVersions$ = combineLatest([matchingIds(db.versions, { status: 'conflict' }, isConflictingVersion), publishes$]).pipe(

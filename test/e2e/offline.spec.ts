@@ -221,10 +221,8 @@ describe('offline work on the replica against a real server process that stops a
       await feature.publish();
       await feature.intentStatus('Published.').waitFor();
       expect(await servedValue('search_v2')).toBe('mine');
-      // Now and then the published draft's pending mark outlives it by up to ~33 s (replication.ts
-      // clearMarkWhenPushed waits at most DRAFTS_FIRST_MS for a push of a draft the pull has since deleted,
-      // then retries): reported; the wait covers it so the spec checks the end state, not that delay.
-      await sync.waitFor('Online', { pending: 0, conflicts: 0, timeout: 45_000 });
+      // The published draft's pending mark goes with it (its deletion ends the wait for its push).
+      await sync.waitFor('Online', { pending: 0, conflicts: 0 });
       expect(withoutNetworkErrors(errors)).toEqual([]);
     } finally {
       await context.close();

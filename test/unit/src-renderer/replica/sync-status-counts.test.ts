@@ -26,9 +26,13 @@ describe('the count computations', () => {
 
   test('a conflicted scheduled version counts until a version of its feature is published after it conflicted', () => {
     const conflict = { updatedAt: '2026-06-02T00:00:00.000Z' };
-    expect(isUnresolvedVersionConflict(conflict, [{ status: 'published', publishedAt: '2026-06-01T00:00:00.000Z' }, { status: 'conflict', publishedAt: null }])).toBe(true);
-    expect(isUnresolvedVersionConflict(conflict, [{ status: 'scheduled', publishedAt: null }])).toBe(true);
-    expect(isUnresolvedVersionConflict(conflict, [{ status: 'published', publishedAt: '2026-06-03T00:00:00.000Z' }])).toBe(false);
+    const before = '2026-06-01T00:00:00.000Z';
+    const after = '2026-06-03T00:00:00.000Z';
+    expect(isUnresolvedVersionConflict(conflict, [{ status: 'published', publishedAt: before, updatedAt: before }, { status: 'conflict', publishedAt: null, updatedAt: after }])).toBe(true);
+    // A schedule from before the conflict does not settle it; one made after it (a rebase) does.
+    expect(isUnresolvedVersionConflict(conflict, [{ status: 'scheduled', publishedAt: null, updatedAt: before }])).toBe(true);
+    expect(isUnresolvedVersionConflict(conflict, [{ status: 'scheduled', publishedAt: null, updatedAt: after }])).toBe(false);
+    expect(isUnresolvedVersionConflict(conflict, [{ status: 'published', publishedAt: after, updatedAt: after }])).toBe(false);
   });
 });
 
