@@ -18,6 +18,11 @@ const TEXT: Record<string, string> = {
 /** Codes whose server message says what to fix, so it is shown after the general text. */
 const WITH_DETAIL = new Set(['VALIDATION_FAILED', 'PRECONDITION_FAILED', 'LIMIT_EXCEEDED']);
 
+/** An error raised by the dashboard itself whose message is written for the user (shown as it is). */
+export class NoticeError extends Error {
+  override name = 'NoticeError';
+}
+
 /** A sentence for the user. INTERNAL errors show their id, so support can find the server's log line. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
@@ -26,5 +31,6 @@ export function describeError(error: unknown): string {
     if (!text) return error.message;
     return WITH_DETAIL.has(error.code) && error.message && !error.message.startsWith('HTTP ') ? `${text} ${error.message}` : text;
   }
+  if (error instanceof NoticeError) return error.message;
   return 'Something went wrong.';
 }

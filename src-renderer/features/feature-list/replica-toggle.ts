@@ -1,3 +1,4 @@
+import { NoticeError } from '../../ui/error-text.js';
 import { combineLatest, map, type Observable } from 'rxjs';
 import type { DraftDoc, IntentDoc, VersionDoc } from '../../../src-shared/contracts/sync/documents.js';
 import { setEnabled } from '../../../src-shared/domain/versioning/draft-doc.js';
@@ -46,7 +47,7 @@ export async function toggleOnReplica(replica: Replica, environment: ToggleEnvir
   if (!draft) {
     const environmentDoc = await db.environments.findOne({ selector: { pk: environment.id } }).exec();
     const organisationId = environmentDoc?.organisationId ?? fallbackOrganisationId;
-    if (organisationId === undefined) throw new Error('The environment is not in the replica yet.');
+    if (organisationId === undefined) throw new NoticeError('This environment has not reached this device yet. Try again once it is in sync.');
     draft = await createLocalDraft(db, { environment: { pk: environment.id, organisationId, projectId: environment.project }, featureId: feature.id, userId: replica.userId, live, fallback });
   }
   const edited = await editLocalDraft(db, draft.id, (doc) => void setEnabled(doc, null, enabled));

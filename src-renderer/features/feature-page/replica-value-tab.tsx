@@ -1,3 +1,4 @@
+import { NoticeError } from '../../ui/error-text.js';
 import { useMemo, useState } from 'react';
 import { combineLatest, map } from 'rxjs';
 import { useStore } from 'zustand';
@@ -78,14 +79,18 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
     stale?.merge.kind === 'conflict' ? stale.merge.conflicts.map(conflictForView) : isIntentConflict ? ((intent.result?.conflicts ?? []) as VersionConflict[]) : [];
 
   if (!data) return null;
+  // Published a moment ago: the draft's removal can reach this device before the new version (they
+  // replicate separately). Until it arrives, "live" here is the previous version: no draft starts from it.
+  const arriving = !draft && intent?.status === 'done' && intent.result?.versionUuid && !data.versions.some((v) => v.id === intent.result?.versionUuid) ? intent.result.versionUuid : null;
 
   async function save(edited: FeatureEditorContent) {
+    if (arriving) throw new NoticeError('The version just published is still arriving on this device. Try again in a moment.');
     const db = replica.db;
     // The draft may have gone meanwhile (published from another device): the edit then starts a new one.
     let id = draft && (await db.drafts.findOne(draft.id).exec()) ? draft.id : undefined;
     if (!id) {
       const organisationId = data!.organisationId ?? store.getState().selection.organisationId;
-      if (organisationId === undefined) throw new Error('The environment is not in the replica yet.');
+      if (organisationId === undefined) throw new NoticeError('This environment has not reached this device yet. Try again once it is in sync.');
       id = (await createLocalDraft(db, { environment: { pk: environmentId, organisationId, projectId: environment.project }, featureId: feature.id, userId: replica.userId, live, fallback })).id;
     }
     await editLocalDraft(db, id, (doc) => applyEditorChangesToDraft(doc, editorContent, edited));
@@ -101,7 +106,7 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
   /** Writes the content the choices give into a fresh draft based on what is live now, replacing the stale one. */
   async function resolve(choices: Record<string, MergeSide>) {
     if (!draft) return;
-    if (!stale) throw new Error('The newer version has not reached this device yet. Try again once it is in sync.');
+    if (!stale) throw new NoticeError('The newer version has not reached this device yet. Try again once it is in sync.');
     const resolved = resolveMergeConflicts(stale.merge, choices);
     const organisationId = draft.organisationId;
     await createLocalDraft(replica.db, { environment: { pk: environmentId, organisationId, projectId: environment.project }, featureId: feature.id, userId: replica.userId, live: stale.live, content: resolved });

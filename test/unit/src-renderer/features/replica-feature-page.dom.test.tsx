@@ -141,6 +141,28 @@ describe('feature page on the replica', () => {
     expect(status.closest('[role="status"]')).toBeTruthy();
   });
 
+  test('just after a publish, before its version arrived, an edit waits instead of starting a draft from the previous version', async () => {
+    const draft = await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: (await db.versions.findOne('v-live').exec())!.toMutableJSON() });
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('published')));
+    const intent = await queuePublish(db, (await findLocalDraft(db, 101, 1000))!);
+    openFeature();
+    // The server's answer and the draft's removal arrive; the new version has not yet.
+    await setIntent(intent.id, { status: 'done', seq: 9, result: { code: 'OK', message: 'Published.', versionUuid: draft.id, conflicts: null, executedAt: at } });
+    await (await db.drafts.findOne(draft.id).exec())!.remove();
+    await waitFor(() => expect(defaultValue().value).toBe('Hello'));
+    fireEvent.change(defaultValue(), { target: { value: 'too early' } });
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    expect(await screen.findByText(/still arriving on this device/)).toBeTruthy();
+    expect(await db.drafts.count().exec()).toBe(0);
+
+    // Once it is here, the editor shows it and an edit starts a draft based on it.
+    await db.versions.insert(version(draft.id, content('published'), '2026-11-02T00:00:00.000Z', 'v-live'));
+    await waitFor(() => expect(defaultValue().value).toBe('published'));
+    fireEvent.change(defaultValue(), { target: { value: 'next' } });
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    await waitFor(async () => expect((await findLocalDraft(db, 101, 1000))?.baseVersionUuid).toBe(draft.id));
+  });
+
   test('Schedule… queues a schedule with the chosen time', async () => {
     await createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: null, content: content('later') });
     openFeature();

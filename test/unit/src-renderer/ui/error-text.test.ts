@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { describeError } from '../../../../src-renderer/ui/error-text.js';
+import { NoticeError, describeError } from '../../../../src-renderer/ui/error-text.js';
 import { ApiError } from '../../../../src-renderer/data/api-client.js';
 
 describe('describeError', () => {
@@ -11,6 +11,7 @@ describe('describeError', () => {
       describeError(new ApiError('PRECONDITION_FAILED', 'Version is published.', 400)),
       describeError(new ApiError('VALIDATION_FAILED', 'HTTP 400', 400)),
       describeError(new Error('a bug')),
+      describeError(new NoticeError('The newer version has not reached this device yet.')),
     ]).toEqual([
       'Something went wrong on the server (error id err-42).',
       'The Flagdesk server could not be reached. Check that it is running.',
@@ -18,6 +19,7 @@ describe('describeError', () => {
       'This cannot be done in the current state. Version is published.',
       'The server did not accept this input.',
       'Something went wrong.',
+      'The newer version has not reached this device yet.',
     ]);
   });
 });
