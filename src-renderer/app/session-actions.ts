@@ -28,7 +28,7 @@ function openReplica(services: AppServices, user: CurrentUser): Promise<void> {
           // The token was revoked (signed out elsewhere): the session is over here too.
           if (signingOut) return;
           signingOut = true;
-          void signOut(services);
+          void signOut(services, { keepReplica: true });
         },
       });
       // In the desktop app, a queued publish that comes back as a conflict raises a native notification.
@@ -43,14 +43,20 @@ function openReplica(services: AppServices, user: CurrentUser): Promise<void> {
   return open;
 }
 
-async function closeReplica(services: AppServices): Promise<void> {
+async function closeReplica(services: AppServices, forget: boolean): Promise<void> {
   await opening.get(services);
   opening.delete(services);
   const replica = services.replicaSlot.getState().replica;
   if (!replica) return;
   services.replicaSlot.setState({ replica: null });
-  // Its data stays on disk either way; a failed close must not keep the user signed in.
-  await replica.close().catch(() => undefined);
+  // A failed close or removal must not keep the user signed in.
+  await replica.close({ remove: forget }).catch(() => undefined);
+}
+
+/** Local changes that have not reached the server: signing out deletes them with the replica. */
+export function unsyncedChanges(services: AppServices): number {
+  const status = services.replicaSlot.getState().replica?.status.getState();
+  return status ? status.pendingDrafts + status.pendingIntents : 0;
 }
 
 /** Signs in with email and password, keeps the token, and loads the user. Throws ApiError on failure. */
@@ -81,10 +87,15 @@ export async function restoreSession(services: AppServices): Promise<void> {
   }
 }
 
-/** Revokes the token on the server (best effort: offline still signs out locally) and forgets it. */
-export async function signOut(services: AppServices): Promise<void> {
-  // Stopped first, so no sync request goes out with the revoked token; its data stays for the next session.
-  await closeReplica(services);
+/**
+ * Revokes the token on the server (best effort: offline still signs out locally) and forgets it. The
+ * user's replica is deleted from this device too (flag data does not outlive the session on a shared
+ * machine), unless the session ended on its own (`keepReplica`: a token revoked elsewhere), when the
+ * work waiting in it is pushed after the next sign-in.
+ */
+export async function signOut(services: AppServices, options: { keepReplica?: boolean } = {}): Promise<void> {
+  // Stopped first, so no sync request goes out with the revoked token.
+  await closeReplica(services, !options.keepReplica);
   await services.api.logout().catch(() => undefined);
   await services.tokens.clear().catch(() => undefined);
   services.store.getState().setSignedOut();

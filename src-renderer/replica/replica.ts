@@ -18,8 +18,11 @@ export interface Replica {
   awaitInSync(): Promise<void>;
   /** Asks every collection to push and pull now (after a local write, or "Retry now"). */
   reSync(): void;
-  /** Stops replication and closes the database (its data stays on disk for the next session). */
-  close(): Promise<void>;
+  /**
+   * Stops replication and closes the database: its data stays on disk for the next session, or with
+   * `remove` is deleted from the device (every collection, its local documents and replication state).
+   */
+  close(options?: { remove?: boolean }): Promise<void>;
 }
 
 /** Holds the current replica so screens re-render when it appears or goes (sign-in, sign-out). */

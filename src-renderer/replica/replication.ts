@@ -309,7 +309,7 @@ export function startReplica(options: StartReplicaOptions): Replica {
     reSync: () => {
       for (const replication of replications.values()) replication.reSync();
     },
-    async close() {
+    async close(closing = {}) {
       if (closed) return;
       closed = true;
       stream.stop();
@@ -317,7 +317,8 @@ export function startReplica(options: StartReplicaOptions): Replica {
       await restarting;
       for (const s of subscriptions) s.unsubscribe();
       await Promise.all([...replications.values()].map((r) => r.cancel()));
-      await db.close();
+      if (closing.remove) await db.remove();
+      else await db.close();
     },
   };
 }

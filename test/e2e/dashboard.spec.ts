@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotPath } from '../support/browser.js';
 import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
 import { SignInPage } from '../support/pages/sign-in.page.js';
@@ -17,6 +17,30 @@ async function adminApi<T>(server: ServerProcess, token: string | null, method: 
   });
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** Records kept in the replica's IndexedDB databases of this origin (every object store counted). */
+function replicaRecords(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    let total = 0;
+    for (const { name } of await indexedDB.databases()) {
+      if (!name?.includes('flagdesk_')) continue;
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        total += await new Promise<number>((resolve, reject) => {
+          const count = db.transaction(store).objectStore(store).count();
+          count.onsuccess = () => resolve(count.result);
+          count.onerror = () => reject(count.error);
+        });
+      }
+      db.close();
+    }
+    return total;
+  });
 }
 
 describe('web dashboard in Chromium against a real server', () => {
@@ -135,9 +159,13 @@ describe('web dashboard in Chromium against a real server', () => {
       await page.reload();
       await dashboard.waitUntilSignedIn();
       await dashboard.column('Projects').waitFor();
+      // The signed-in user's replica lives in IndexedDB (Dexie: one database per collection) …
+      await expect.poll(() => replicaRecords(page)).toBeGreaterThan(0);
 
       await dashboard.signOut();
       await signIn.form.waitFor();
+      // … and signing out deletes its data from the device (RxDB's Dexie storage empties the databases).
+      await expect.poll(() => replicaRecords(page)).toBe(0);
       await page.reload();
       await signIn.form.waitFor();
       expect(errors).toEqual([]);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { createReplicaSlot } from '../../../../src-renderer/replica/replica.js';
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { App } from '../../../../src-renderer/app/app.js';
 import type { AppServices } from '../../../../src-renderer/app/app-services.js';
@@ -153,5 +154,28 @@ describe('dashboard app', () => {
     window.history.replaceState(null, '', '/#/o/1/p/10/e/key-production/settings');
     window.dispatchEvent(new Event('popstate'));
     expect(await screen.findByRole('switch', { name: 'Feature versioning' })).toBeTruthy();
+  });
+
+  test('signing out with changes not yet on the server asks first; Cancel keeps the session', async () => {
+    const services: AppServices = {
+      ...servicesWith(),
+      replicaSetup: { storage: getRxStorageMemory(), serverOrigin: 'http://dashboard.test', baseUrl: 'http://dashboard.test', fetch: (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch },
+    };
+    render(<App services={services} />);
+    await signInThroughForm();
+    await waitFor(() => expect(services.replicaSlot.getState().replica).not.toBeNull());
+    services.replicaSlot.getState().replica!.status.setState({ pendingDrafts: 1, pendingIntents: 1 });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Sign out with changes not on the server?' });
+    expect(dialog.textContent).toContain('2 changes have not reached the server yet');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(services.store.getState().session.status).toBe('signedIn');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Sign out and delete them' }));
+    await waitFor(() => expect(services.store.getState().session.status).toBe('signedOut'));
+    expect(services.replicaSlot.getState().replica).toBeNull();
   });
 });

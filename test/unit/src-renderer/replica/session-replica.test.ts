@@ -3,11 +3,11 @@ import type { RxStorage } from 'rxdb';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { AppServices, ReplicaSetup } from '../../../../src-renderer/app/app-services.js';
 import { createDashboardStore } from '../../../../src-renderer/app/dashboard.store.js';
-import { restoreSession, signIn, signOut } from '../../../../src-renderer/app/session-actions.js';
+import { restoreSession, signIn, signOut, unsyncedChanges } from '../../../../src-renderer/app/session-actions.js';
 import { createFakeApiClient, type FakeApiData } from '../../../../src-renderer/data/api-client.fake.js';
 import { createMemoryTokenStore } from '../../../../src-renderer/data/token-store.js';
 import { createReplicaSlot, type Replica } from '../../../../src-renderer/replica/replica.js';
-import { replicaName } from '../../../../src-renderer/replica/replica-db.js';
+import { createReplicaDatabase, replicaName } from '../../../../src-renderer/replica/replica-db.js';
 
 /*
  * The replica's lifecycle in the session actions (issue 6): opened after sign-in and after a restored
@@ -94,14 +94,35 @@ describe('the replica across the session', () => {
     expect(broken.store.getState().session.status).toBe('signedOut');
   });
 
-  test('a 401 from the sync endpoints ends the session', async () => {
-    const s = services({ fetch: (() => Promise.resolve(new Response(JSON.stringify({ code: 'UNAUTHENTICATED', message: 'Invalid token.' }), { status: 401 }))) as typeof fetch });
+  test('a 401 from the sync endpoints ends the session and keeps the replica (its waiting work goes out after the next sign-in)', async () => {
+    const storage = getRxStorageMemory();
+    const s = services({ storage, fetch: (() => Promise.resolve(new Response(JSON.stringify({ code: 'UNAUTHENTICATED', message: 'Invalid token.' }), { status: 401 }))) as typeof fetch });
     const opened: Replica[] = [];
     s.replicaSlot.subscribe(({ replica }) => replica && opened.push(replica));
     await signIn(s, DATA.user.email, 'a long password');
+    await until(() => opened.length === 1, 'the replica');
+    await opened[0]!.db.upsertLocal('marker', { kept: true });
     await until(() => s.store.getState().session.status === 'signedOut', 'signed out');
-    expect(opened).toHaveLength(1);
     const replica = opened[0]!;
     await until(() => s.replicaSlot.getState().replica === null && replica.db.closed, 'replica closed');
+    const again = await createReplicaDatabase({ name: replicaName(ORIGIN, 7), storage });
+    expect((await again.getLocal('marker'))?.get('kept')).toBe(true);
+    await again.close();
+  });
+
+  test('signing out deletes the replica from this device; unsynced work is counted for the confirmation', async () => {
+    const storage = getRxStorageMemory();
+    const s = services({ storage });
+    await signIn(s, DATA.user.email, 'a long password');
+    const replica = await replicaOf(s);
+    await replica.db.upsertLocal('marker', { kept: true });
+    expect(unsyncedChanges(s)).toBe(0);
+    replica.status.setState({ pendingDrafts: 1, pendingIntents: 2 });
+    expect(unsyncedChanges(s)).toBe(3);
+    await signOut(s);
+    expect(unsyncedChanges(s)).toBe(0);
+    const again = await createReplicaDatabase({ name: replicaName(ORIGIN, 7), storage });
+    expect(await again.getLocal('marker')).toBeNull();
+    await again.close();
   });
 });
