@@ -2,6 +2,7 @@ import { ApiError, type CurrentUser } from '../data/api-client.js';
 import { createReplicaDatabase, replicaName } from '../replica/replica-db.js';
 import { startReplica } from '../replica/replication.js';
 import { notifyIntentConflicts } from '../replica/intents.js';
+import { notifyScheduledVersionConflicts } from '../replica/scheduled-conflicts.js';
 import type { AppServices } from './app-services.js';
 
 /** The replica being opened per app, so signing out waits for it and then closes it. */
@@ -31,8 +32,12 @@ function openReplica(services: AppServices, user: CurrentUser): Promise<void> {
           void signOut(services, { keepReplica: true });
         },
       });
-      // In the desktop app, a queued publish that comes back as a conflict raises a native notification.
-      if (services.desktop) notifyIntentConflicts(db, services.desktop);
+      // In the desktop app, a queued publish that comes back as a conflict, or a scheduled change that
+      // could not go live, raises a native notification. Both end with the database.
+      if (services.desktop) {
+        notifyIntentConflicts(db, services.desktop);
+        notifyScheduledVersionConflicts(db, user.id, services.desktop);
+      }
       services.replicaSlot.setState({ replica });
     } catch (error) {
       // Not fatal: the screens keep reading the server. Reported (devtools) without interrupting anything.
