@@ -83,7 +83,8 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
   // replicate separately). Until it arrives, "live" here is the previous version: no draft starts from it.
   const arriving = !draft && intent?.status === 'done' && intent.result?.versionUuid && !data.versions.some((v) => v.id === intent.result?.versionUuid) ? intent.result.versionUuid : null;
 
-  async function save(edited: FeatureEditorContent) {
+  /** Writes into the draft only what the user changed from `original`, the content the edits were made on. */
+  async function save(edited: FeatureEditorContent, original: FeatureEditorContent) {
     if (arriving) throw new NoticeError('The version just published is still arriving on this device. Try again in a moment.');
     const db = replica.db;
     // The draft may have gone meanwhile (published from another device): the edit then starts a new one.
@@ -93,7 +94,7 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
       if (organisationId === undefined) throw new NoticeError('This environment has not reached this device yet. Try again once it is in sync.');
       id = (await createLocalDraft(db, { environment: { pk: environmentId, organisationId, projectId: environment.project }, featureId: feature.id, userId: replica.userId, live, fallback })).id;
     }
-    await editLocalDraft(db, id, (doc) => applyEditorChangesToDraft(doc, editorContent, edited));
+    await editLocalDraft(db, id, (doc) => applyEditorChangesToDraft(doc, original, edited));
     replica.reSync();
   }
 
@@ -189,8 +190,13 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
           changeRequest={changeRequest}
         />
       )}
+      {/*
+        Not keyed on the draft or its updates: when another admin saves into the draft, a publish arrives or
+        a new draft replaces the old one, the editor keeps the unsaved edits on top of the new content (and
+        shows it in every field the user has not touched) instead of starting over and losing them.
+      */}
       <ValueEditor
-        key={`${draft?.id ?? 'live'}:${draft?.updatedAt ?? live?.id ?? ''}`}
+        key={`${environmentId}:${feature.id}`}
         content={editorContent}
         segments={ownSegments}
         mode="v2"

@@ -3,9 +3,13 @@ import type { Segment } from '../../data/api-client.js';
 import { controlWeight, diffEditorContent, hasEditorChanges, placesOverHundred, type EditableOverride, type EditableState, type FeatureEditorContent } from '../../data/feature-editing.js';
 import { describeError } from '../../ui/error-text.js';
 import { Switch } from '../../ui/switch.js';
+import { rebaseEditorContent } from './editor-rebase.js';
 
 interface Props {
-  /** The content as loaded (live states on v1, the draft or live version on v2). */
+  /**
+   * The content as loaded (live states on v1, the draft or live version on v2). When it changes while the
+   * editor is open, unsaved edits are kept and every field the user has not edited shows the new content.
+   */
   content: FeatureEditorContent;
   /** Segments of the project, for adding overrides. */
   segments: Segment[];
@@ -14,22 +18,52 @@ interface Props {
   environmentName: string;
   /** The feature's multivariate options (variations), each with a label (its value); empty for a plain flag. */
   options?: { id: number; label: string }[];
-  /** Saves the edited content; a rejection is shown and the edits stay. */
-  onSave(edited: FeatureEditorContent): Promise<void>;
+  /**
+   * Saves the edited content; a rejection is shown and the edits stay. `original` is the content the edits
+   * were made on (the latest `content` the editor has shown): only the differences from it are the user's.
+   */
+  onSave(edited: FeatureEditorContent, original: FeatureEditorContent): Promise<void>;
+}
+
+/** What the editor holds: the content it was given last (its edits are based on it) and the edits. */
+interface EditingState {
+  base: FeatureEditorContent;
+  edited: FeatureEditorContent;
+  /** The content changed underneath unsaved edits (cleared once nothing is unsaved). */
+  isChangedElsewhere: boolean;
+}
+
+const isDirtyFrom = (base: FeatureEditorContent, edited: FeatureEditorContent) => hasEditorChanges(diffEditorContent(base, edited));
+
+/** The state once `content` arrived: the unsaved edits rebased onto it (see rebaseEditorContent). */
+function withContent(state: EditingState, content: FeatureEditorContent): EditingState {
+  const edited = rebaseEditorContent(state.base, state.edited, content);
+  const isDirty = isDirtyFrom(content, edited);
+  const isOthersChange = isDirtyFrom(state.edited, edited);
+  return { base: content, edited: isDirty ? edited : content, isChangedElsewhere: isDirty && (state.isChangedElsewhere || isOthersChange) };
 }
 
 /**
  * The value and segment-override editor: the environment default's enabled state and value, and the
  * overrides in evaluation order (first match wins), each with its own state and value. Nothing is sent
- * until Save; Enter in a field saves too.
+ * until Save; Enter in a field saves too. Unsaved edits survive new `content` (see rebaseEditorContent).
  */
 export function ValueEditor({ content, segments, mode, environmentName, options = [], onSave }: Props) {
   const id = useId();
-  const [edited, setEdited] = useState(content);
+  const [state, setState] = useState<EditingState>(() => ({ base: content, edited: content, isChangedElsewhere: false }));
+  // New content from the props is taken in during render (React's "adjusting state when a prop changes").
+  let current = state;
+  if (content !== state.base) {
+    current = withContent(state, content);
+    setState(current);
+  }
+  const { base, edited } = current;
+  const setEdited = (change: FeatureEditorContent | ((e: FeatureEditorContent) => FeatureEditorContent)) =>
+    setState((s) => ({ ...s, edited: typeof change === 'function' ? change(s.edited) : change }));
   const [segmentToAdd, setSegmentToAdd] = useState('');
   const [isSaving, setSaving] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
-  const isDirty = useMemo(() => hasEditorChanges(diffEditorContent(content, edited)), [content, edited]);
+  const isDirty = useMemo(() => isDirtyFrom(base, edited), [base, edited]);
   const overHundred = placesOverHundred(edited);
   const available = segments.filter((s) => !edited.overrides.some((o) => o.segmentId === s.id));
 
@@ -62,7 +96,7 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
     setSaving(true);
     setFailure(null);
     try {
-      await onSave(edited);
+      await onSave(edited, base);
     } catch (error) {
       setFailure(describeError(error));
     } finally {
@@ -164,6 +198,11 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
           The weights of {overHundred.join(', ')} add up to more than 100%.
         </p>
       )}
+      {current.isChangedElsewhere && isDirty && (
+        <p className="notice" aria-live="polite">
+          This feature changed elsewhere. Your unsaved edits are kept and will be merged on save.
+        </p>
+      )}
       {failure && (
         <p role="alert" className="error">
           {failure}
@@ -173,7 +212,7 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
         <span className="muted" role="status">
           {isSaving ? 'Saving…' : isDirty ? 'Unsaved changes' : mode === 'v2' ? 'Changes go into a draft; nothing is live until you publish.' : 'Changes apply as soon as you save.'}
         </span>
-        <button type="button" onClick={() => setEdited(content)} disabled={!isDirty || isSaving}>
+        <button type="button" onClick={() => setState((s) => ({ ...s, edited: s.base, isChangedElsewhere: false }))} disabled={!isDirty || isSaving}>
           Discard changes
         </button>
         <button type="submit" className="primary" disabled={!isDirty || isSaving || overHundred.length > 0}>

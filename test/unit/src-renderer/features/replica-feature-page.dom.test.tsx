@@ -10,7 +10,7 @@ import type { Replica } from '../../../../src-renderer/replica/replica.js';
 import { createLocalDraft, editLocalDraft, findLocalDraft, decodeDraftState } from '../../../../src-renderer/replica/local-drafts.js';
 import { pendingDraftIds } from '../../../../src-renderer/replica/pending-drafts.js';
 import { queuePublish } from '../../../../src-renderer/replica/intents.js';
-import { readDraftDoc, setValue } from '../../../../src-shared/domain/versioning/draft-doc.js';
+import { readDraftDoc, setEnabled, setValue, upsertSegmentOverride } from '../../../../src-shared/domain/versioning/draft-doc.js';
 import type { EnvironmentDoc, FeatureDoc, IntentDoc, SegmentDoc, VersionDoc } from '../../../../src-shared/contracts/sync/documents.js';
 import type { VersionContent } from '../../../../src-shared/domain/versioning/version-content.js';
 import { environment, renderWithServices, signedInServices } from '../fixtures.js';
@@ -155,12 +155,15 @@ describe('feature page on the replica', () => {
     expect(await screen.findByText(/still arriving on this device/)).toBeTruthy();
     expect(await db.drafts.count().exec()).toBe(0);
 
-    // Once it is here, the editor shows it and an edit starts a draft based on it.
-    await db.versions.insert(version(draft.id, content('published'), '2026-11-02T00:00:00.000Z', 'v-live'));
-    await waitFor(() => expect(defaultValue().value).toBe('published'));
-    fireEvent.change(defaultValue(), { target: { value: 'next' } });
+    // Once it is here, the refused edit (still in the editor, unsaved) saves into a draft based on it.
+    await db.versions.insert(version(draft.id, { ...content('published'), environmentDefault: { ...content('published').environmentDefault, enabled: false } }, '2026-11-02T00:00:00.000Z', 'v-live'));
+    await waitFor(() => expect(within(editor()).getByRole('switch', { name: 'Enabled in Production' }).getAttribute('aria-checked')).toBe('false'));
+    expect(defaultValue().value).toBe('too early');
+    expect(within(editor()).getByText(/This feature changed elsewhere/)).toBeTruthy();
     fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
     await waitFor(async () => expect((await findLocalDraft(db, 101, 1000))?.baseVersionUuid).toBe(draft.id));
+    const next = (await findLocalDraft(db, 101, 1000))!.content as VersionContent;
+    expect(next.environmentDefault).toMatchObject({ enabled: false, value: text('too early') });
   });
 
   test('Schedule… queues a schedule with the chosen time', async () => {
@@ -213,6 +216,80 @@ describe('feature page on the replica', () => {
     expect(screen.queryByText(/This draft conflicts/)).toBeNull();
     await db.versions.insert(version('v-theirs', content('theirs'), '2026-11-02T00:00:00.000Z', 'v-live'));
     expect(await screen.findByText(/This draft conflicts with a newer version/)).toBeTruthy();
+  });
+});
+
+describe('unsaved edits while the feature changes elsewhere', () => {
+  const notice = () => within(editor()).queryByText('This feature changed elsewhere. Your unsaved edits are kept and will be merged on save.');
+  const status = () => within(editor()).getByRole('status').textContent;
+
+  async function draftOfLive() {
+    return createLocalDraft(db, { environment: environmentDoc, featureId: 1000, userId: 1, live: (await db.versions.findOne('v-live').exec())!.toMutableJSON() });
+  }
+
+  test("another admin's save into the same draft keeps the typed value; saving writes both edits", async () => {
+    const draft = await draftOfLive();
+    openFeature();
+    await draftRegion();
+    await waitFor(() => expect(defaultValue().value).toBe('Hello'));
+    fireEvent.change(defaultValue(), { target: { value: 'mine' } });
+
+    // The other admin's edit reaches this replica: an override, and the default switched off.
+    await editLocalDraft(db, draft.id, (doc) => {
+      upsertSegmentOverride(doc, '8', { enabled: true, value: text('theirs'), multivariateWeights: {} });
+      setEnabled(doc, null, false);
+    });
+    const theirValue = await within(editor()).findByLabelText('Value for enterprise');
+    expect((theirValue as HTMLInputElement).value).toBe('theirs');
+    expect(within(editor()).getByRole('switch', { name: 'Enabled in Production' }).getAttribute('aria-checked')).toBe('false');
+    expect(defaultValue().value).toBe('mine');
+    expect(status()).toBe('Unsaved changes');
+    expect(notice()).toBeTruthy();
+
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    await waitFor(async () => expect(((await findLocalDraft(db, 101, 1000))!.content as VersionContent).environmentDefault.value).toEqual(text('mine')));
+    const saved = (await findLocalDraft(db, 101, 1000))!;
+    expect(saved.id).toBe(draft.id);
+    expect((saved.content as VersionContent).environmentDefault.enabled).toBe(false);
+    expect((saved.content as VersionContent).segmentOverrides['8']).toMatchObject({ enabled: true, value: text('theirs') });
+    expect(readDraftDoc(decodeDraftState(saved.state))).toEqual(saved.content);
+    // Nothing is left unsaved once the saved draft is back in the editor.
+    await waitFor(() => expect(status()).toMatch(/^Changes go into a draft/));
+    expect(notice()).toBeNull();
+    expect(defaultValue().value).toBe('mine');
+  });
+
+  test('without unsaved edits the editor simply shows the new content', async () => {
+    const draft = await draftOfLive();
+    openFeature();
+    await waitFor(() => expect(defaultValue().value).toBe('Hello'));
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('from elsewhere')));
+    await waitFor(() => expect(defaultValue().value).toBe('from elsewhere'));
+    expect(status()).toMatch(/^Changes go into a draft/);
+    expect(notice()).toBeNull();
+  });
+
+  test('a publish arriving from elsewhere keeps the typed value, which then starts a draft on the published version', async () => {
+    const draft = await draftOfLive();
+    await editLocalDraft(db, draft.id, (doc) => upsertSegmentOverride(doc, '7', { enabled: true, value: text('beta'), multivariateWeights: {} }));
+    openFeature();
+    await waitFor(() => expect((within(editor()).getByLabelText('Value for beta_users') as HTMLInputElement).value).toBe('beta'));
+    fireEvent.change(defaultValue(), { target: { value: 'mine' } });
+
+    // The draft was published elsewhere: the server removed it and its version arrives.
+    const published = (await findLocalDraft(db, 101, 1000))!.content as VersionContent;
+    await (await db.drafts.findOne(draft.id).exec())!.remove();
+    await db.versions.insert(version(draft.id, published, '2026-11-02T00:00:00.000Z', 'v-live'));
+    await waitFor(() => expect(screen.queryByRole('region', { name: /^Draft/ })).toBeNull());
+    expect(defaultValue().value).toBe('mine');
+    expect((within(editor()).getByLabelText('Value for beta_users') as HTMLInputElement).value).toBe('beta');
+
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    await waitFor(async () => expect((await findLocalDraft(db, 101, 1000))?.baseVersionUuid).toBe(draft.id));
+    const fresh = (await findLocalDraft(db, 101, 1000))!;
+    expect(fresh.id).not.toBe(draft.id);
+    expect((fresh.content as VersionContent).environmentDefault.value).toEqual(text('mine'));
+    expect((fresh.content as VersionContent).segmentOverrides['7']).toMatchObject({ value: text('beta') });
   });
 });
 
