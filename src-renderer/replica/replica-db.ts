@@ -1,4 +1,5 @@
 import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase, type RxJsonSchema, type RxStorage } from 'rxdb';
+import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 import { SYNC_COLLECTION_NAMES, type SyncCollectionName } from '../../src-shared/contracts/sync/collections.js';
 import { toRxJsonSchema } from '../../src-shared/contracts/sync/rx-schema.js';
@@ -20,6 +21,10 @@ import type {
  * collection of src-shared/contracts/sync (9 of the free build's 13). Schemas are generated from the
  * same TypeBox schemas the server answers with, so the two never disagree on a document's shape.
  * Local documents (`db.getLocal`/`upsertLocal`) hold replica-only bookkeeping (pending drafts).
+ *
+ * Two tabs of one browser profile open the same database (one IndexedDB). `multiInstance` makes RxDB
+ * tell each tab what the others wrote (BroadcastChannel), so their queries stay current, and elects one
+ * leader tab that runs the replication (replication.ts). Node tests keep one instance per database.
  */
 
 export interface ReplicaDocs {
@@ -46,16 +51,23 @@ export function replicaName(serverOrigin: string, userId: number): string {
 }
 
 /** Opens (or creates) the replica database with every collection. Close it with `db.close()`. */
-export async function createReplicaDatabase(options: { name: string; storage: RxStorage<unknown, unknown>; ignoreDuplicate?: boolean }): Promise<ReplicaDatabase> {
+export async function createReplicaDatabase(options: {
+  name: string;
+  storage: RxStorage<unknown, unknown>;
+  ignoreDuplicate?: boolean;
+  /** Several tabs may open this database: by default when a browser page uses IndexedDB (Dexie). */
+  multiInstance?: boolean;
+}): Promise<ReplicaDatabase> {
   if (!pluginsAdded) {
     addRxPlugin(RxDBLocalDocumentsPlugin);
+    addRxPlugin(RxDBLeaderElectionPlugin);
     pluginsAdded = true;
   }
   const db = await createRxDatabase<ReplicaCollections>({
     name: options.name,
     storage: options.storage as RxStorage<never, never>,
     localDocuments: true,
-    multiInstance: false,
+    multiInstance: options.multiInstance ?? (typeof window !== 'undefined' && options.storage.name === 'dexie'),
     ...(options.ignoreDuplicate ? { ignoreDuplicate: true } : {}),
   });
   const collections = Object.fromEntries(

@@ -1,13 +1,13 @@
 import type { RxCollection, RxReplicationPullStreamItem, WithDeleted } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
-import { filter, type Observable, type Subscription } from 'rxjs';
+import { ReplaySubject, filter, switchMap, type Observable, type Subscription } from 'rxjs';
 import { SYNC_COLLECTION_NAMES, isPushable, type SyncCollectionName } from '../../src-shared/contracts/sync/collections.js';
 import { ApiError } from '../data/api-client.js';
 import { describeError } from '../ui/error-text.js';
 import type { Replica } from './replica.js';
 import type { ReplicaDatabase } from './replica-db.js';
-import { clearPendingDrafts, pendingDraftIds$ } from './pending-drafts.js';
-import { createSyncStatusStore, type SyncStatusStore } from './sync-status.js';
+import { clearPendingDrafts, pendingDraftIds, pendingDraftIds$ } from './pending-drafts.js';
+import { createSyncStatusStore, type SyncStatus, type SyncStatusStore } from './sync-status.js';
 import { watchSyncCounts } from './sync-status-counts.js';
 import { openSyncStream, type SyncStream } from './sync-stream.js';
 
@@ -16,6 +16,8 @@ import { openSyncStream, type SyncStream } from './sync-stream.js';
  * server that served the dashboard. Pull by change-sequence checkpoint in large batches; push only for
  * drafts and intents; the SSE stream wakes the collections the server names. Every request reports to
  * the sync status: answered → online, no answer or 5xx → offline, 401 → the session ended.
+ * Several tabs share one database (replica-db.ts): only the leader tab replicates and opens the stream;
+ * the others read the shared storage and take its connection state from a local document it writes.
  */
 
 type Checkpoint = { sequence: number };
@@ -72,12 +74,25 @@ function codeOfStatus(status: number): ApiError['code'] {
 /** Local document set once every collection finished a first pull into this database. */
 const REPLICATED = 'replicated-once';
 
-async function hasReplicatedBefore(db: ReplicaDatabase): Promise<boolean> {
-  return (await db.getLocal(REPLICATED).catch(() => null)) !== null;
-}
+/** Local document where the leader tab keeps its connection state for the other tabs. */
+const CONNECTION = 'sync-connection';
+type SharedConnection = Pick<SyncStatus, 'connection' | 'lastError' | 'lastSyncedAt'>;
 
 async function markReplicated(db: ReplicaDatabase): Promise<void> {
   if (!db.closed) await db.upsertLocal(REPLICATED, { at: new Date().toISOString() });
+}
+
+/** Resolves once no draft edit and no intent waits to be sent. */
+function nothingPending(status: SyncStatusStore): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (s: SyncStatus) => s.pendingDrafts === 0 && s.pendingIntents === 0;
+    if (check(status.getState())) return resolve();
+    const off = status.subscribe((s) => {
+      if (!check(s)) return;
+      off();
+      resolve();
+    });
+  });
 }
 
 export function startReplica(options: StartReplicaOptions): Replica {
@@ -90,18 +105,28 @@ export function startReplica(options: StartReplicaOptions): Replica {
   let closed = false;
 
   status.setState({ connection: 'connecting', initial: { done: 0, total: SYNC_COLLECTION_NAMES.length, finished: false } });
-  // A replica that finished its first replication in an earlier session is complete, if not current:
-  // screens read it at once, so a reload (or an app start) while the server is away still browses it.
-  void hasReplicatedBefore(db).then((before) => {
-    if (before && !closed && !status.getState().initial?.finished) status.setState({ initial: { done: SYNC_COLLECTION_NAMES.length, total: SYNC_COLLECTION_NAMES.length, finished: true } });
-  });
+  // A replica that finished its first replication (in an earlier session, or in the leader tab) is
+  // complete, if not current: screens read it at once, so a reload (or an app start) while the server is
+  // away still browses it, and a tab that does not replicate learns when the leader's first pull ended.
+  subscriptions.push(
+    db.getLocal$(REPLICATED).subscribe((doc) => {
+      if (doc && !closed && !status.getState().initial?.finished) status.setState({ initial: { done: SYNC_COLLECTION_NAMES.length, total: SYNC_COLLECTION_NAMES.length, finished: true } });
+    }),
+  );
+  // A tab that does not lead shows the leader's connection; the leader shares its own.
+  let leading = false;
+  subscriptions.push(
+    db.getLocal$<SharedConnection>(CONNECTION).subscribe((doc) => {
+      if (doc && !leading && !closed) status.setState(doc.toJSON().data);
+    }),
+  );
 
   function reachable(): void {
     const was = status.getState().connection;
     if (was === 'online') return;
     status.setState({ connection: 'online', lastError: null });
     // Back: the stream need not wait out its backoff to resume the live wake-ups.
-    if (was === 'offline') stream.retryNow();
+    if (was === 'offline') stream?.retryNow();
   }
   function unreachable(error: ApiError): void {
     status.setState({ connection: 'offline', lastError: describeError(error) });
@@ -109,6 +134,8 @@ export function startReplica(options: StartReplicaOptions): Replica {
 
   /** A sync request; throws ApiError and reports to the status. */
   async function request<T>(path: string, body?: unknown): Promise<T> {
+    // A closed replica sends nothing more: after sign-out the current token may be the next user's.
+    if (closed) throw new ApiError('NETWORK', 'The replica is closed.', 0);
     const token = options.getToken();
     const headers: Record<string, string> = { accept: 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -132,11 +159,11 @@ export function startReplica(options: StartReplicaOptions): Replica {
       reachable();
       status.setState({ lastError: describeError(error) });
     }
-    if (response.status === 401) options.onUnauthenticated?.();
+    if (response.status === 401 && !closed) options.onUnauthenticated?.();
     throw error;
   }
 
-  const stream: SyncStream = openSyncStream({
+  const openStream = (): SyncStream => openSyncStream({
     url: `${options.baseUrl}/api/v1/sync/stream/`,
     fetch: options.fetch,
     getToken: options.getToken,
@@ -156,6 +183,8 @@ export function startReplica(options: StartReplicaOptions): Replica {
     },
     onResync: () => void restartFromZero(),
   });
+  let stream: SyncStream | null = null;
+  const streamOpened = new ReplaySubject<SyncStream>(1);
 
   type PushRow = { newDocumentState: { id: string; _deleted?: boolean; environmentId?: unknown }; assumedMasterState?: unknown };
   /**
@@ -163,13 +192,34 @@ export function startReplica(options: StartReplicaOptions): Replica {
    * leaves it out), and without the server's own tombstones (`{id, seq, _deleted}`), which a replication
    * restarted from zero offers again and the server would refuse for their missing fields.
    */
-  const wireRows = (rows: PushRow[]) =>
-    rows
-      .filter((row) => !(row.newDocumentState._deleted && row.newDocumentState.environmentId === undefined))
+  type SentRow = WithDeleted<{ id: string; seq?: number; state?: string; environmentId?: unknown; error?: unknown; status?: string }>;
+  /**
+   * Of those, only rows that carry something of this replica's own. RxDB offers more after a restart
+   * from zero (it forgot what the server has) and after a refusal; the server is not asked to merge or
+   * run anything the user did not do:
+   * - drafts changed here (marked pending, made here and never on the server, or differing from the
+   *   server state RxDB knows), but not one the server refused and the user has not edited since (it
+   *   keeps the refusal until then; pushing it again would loop);
+   * - intents still pending (a finished one is the server's answer).
+   */
+  async function wireRows(name: SyncCollectionName, rows: PushRow[]) {
+    const pending = name === 'drafts' ? new Set(await pendingDraftIds(db)) : null;
+    return rows
+      .filter((row) => {
+        const d = row.newDocumentState as SentRow;
+        const assumed = row.assumedMasterState as SentRow | undefined | null;
+        if (d._deleted && d.environmentId === undefined) return false;
+        if (!pending) return d.status === 'pending';
+        if (d.error && !d._deleted) return false;
+        if (pending.has(d.id)) return true;
+        if (!assumed) return d.seq === 0 && !d._deleted;
+        return assumed.state !== d.state || (d._deleted && !assumed._deleted);
+      })
       .map((row) => ({ newDocumentState: row.newDocumentState, assumedMasterState: row.assumedMasterState ?? null }));
-  const push = (name: SyncCollectionName, rows: PushRow[]) => {
-    const body = wireRows(rows);
-    return body.length === 0 ? Promise.resolve([]) : request<WithDeleted<unknown>[]>(`/api/v1/sync/${name}/push/`, body);
+  }
+  const push = async (name: SyncCollectionName, rows: PushRow[]) => {
+    const body = await wireRows(name, rows);
+    return body.length === 0 ? [] : request<WithDeleted<unknown>[]>(`/api/v1/sync/${name}/push/`, body);
   };
 
   function pushHandlerFor(name: SyncCollectionName) {
@@ -190,7 +240,10 @@ export function startReplica(options: StartReplicaOptions): Replica {
       replicationIdentifier: `flagdesk-sync-${name}`,
       live: true,
       retryTime: retryMs,
-      waitForLeadership: false,
+      // Only the leader tab replicates (also while hidden); RxDB tells the other tabs what it writes. By
+      // default RxDB would also start it in whichever tab becomes visible: two tabs pushing the same rows.
+      waitForLeadership: true,
+      toggleOnDocumentVisible: false,
       pull: {
         batchSize: options.batchSize ?? PULL_BATCH,
         handler: async (checkpoint, batchSize) => {
@@ -198,7 +251,7 @@ export function startReplica(options: StartReplicaOptions): Replica {
           status.setState({ lastSyncedAt: new Date().toISOString() });
           return answer;
         },
-        stream$: stream.wakeups(name) as Observable<RxReplicationPullStreamItem<unknown, Checkpoint>>,
+        stream$: streamOpened.pipe(switchMap((s) => s.wakeups(name))) as Observable<RxReplicationPullStreamItem<unknown, Checkpoint>>,
       },
       ...(isPushable(name) ? { push: { batchSize: PUSH_BATCH, handler: pushHandlerFor(name) as never } } : {}),
     });
@@ -286,11 +339,27 @@ export function startReplica(options: StartReplicaOptions): Replica {
 
   for (const name of SYNC_COLLECTION_NAMES) replications.set(name, replicate(name));
   subscriptions.push(watchSyncCounts(db, status));
-  subscriptions.push(
-    pendingDraftIds$(db).subscribe((doc) => {
-      for (const id of (doc?.get('ids') as string[] | undefined) ?? []) if (!watchedMarks.has(id)) void clearMarkWhenPushed(id).catch(() => undefined);
-    }),
-  );
+  // The replications start by themselves once this tab leads (waitForLeadership); so do the stream, the
+  // pending marks' watch and the shared connection state. A single instance (Node) leads at once.
+  void db.waitForLeadership().then(() => {
+    if (closed) return;
+    leading = true;
+    // Whatever the last leader left in the shared state: this tab has not reached the server yet.
+    status.setState({ connection: 'connecting' });
+    const share = (s: SyncStatus) => void db.upsertLocal<SharedConnection>(CONNECTION, { connection: s.connection, lastError: s.lastError, lastSyncedAt: s.lastSyncedAt }).catch(() => undefined);
+    share(status.getState());
+    const unshare = status.subscribe((s, was) => {
+      if (!closed && (s.connection !== was.connection || s.lastError !== was.lastError || s.lastSyncedAt !== was.lastSyncedAt)) share(s);
+    });
+    subscriptions.push({ unsubscribe: unshare } as Subscription);
+    stream = openStream();
+    streamOpened.next(stream);
+    subscriptions.push(
+      pendingDraftIds$(db).subscribe((doc) => {
+        for (const id of (doc?.get('ids') as string[] | undefined) ?? []) if (!watchedMarks.has(id)) void clearMarkWhenPushed(id).catch(() => undefined);
+      }),
+    );
+  });
 
   return {
     db,
@@ -305,14 +374,20 @@ export function startReplica(options: StartReplicaOptions): Replica {
           resolve();
         });
       }),
-    awaitInSync: () => unlessOffline(status, Promise.all([...replications.values()].map((r) => r.awaitInSync())).then(() => undefined), 60_000),
+    awaitInSync: () =>
+      unlessOffline(
+        status,
+        // Another tab replicates: in sync once it has sent what waited (the counts follow the shared storage).
+        leading ? Promise.all([...replications.values()].map((r) => r.awaitInSync())).then(() => undefined) : nothingPending(status),
+        60_000,
+      ),
     reSync: () => {
       for (const replication of replications.values()) replication.reSync();
     },
     async close(closing = {}) {
       if (closed) return;
       closed = true;
-      stream.stop();
+      stream?.stop();
       for (const wake of [...wakeOnClose]) wake();
       await restarting;
       for (const s of subscriptions) s.unsubscribe();
