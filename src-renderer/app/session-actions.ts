@@ -23,7 +23,11 @@ function openReplica(services: AppServices, user: CurrentUser): Promise<void> {
         db,
         baseUrl: setup.baseUrl,
         fetch: setup.fetch,
-        getToken: () => services.store.getState().token,
+        // Only this user's session token: never the one of a user who signed in after this one.
+        getToken: () => {
+          const state = services.store.getState();
+          return state.session.status === 'signedIn' && state.session.user.id === user.id ? state.token : null;
+        },
         userId: user.id,
         onUnauthenticated: () => {
           // The token was revoked (signed out elsewhere): the session is over here too.

@@ -33,13 +33,24 @@ function canonicalState(state: string): string {
 
 export const draftConflictHandler: RxConflictHandler<DraftDoc> = {
   isEqual(a, b) {
-    return a._deleted === b._deleted && a.state === b.state && isSameError(a.error, b.error);
+    // Fields the server may set on its own (a base filled in, a description from the API) count too, so
+    // a pull that changes only them is written here.
+    return (
+      a._deleted === b._deleted &&
+      a.state === b.state &&
+      isSameError(a.error, b.error) &&
+      (a.baseVersionUuid ?? null) === (b.baseVersionUuid ?? null) &&
+      (a.description ?? null) === (b.description ?? null)
+    );
   },
   async resolve({ realMasterState: master, newDocumentState: mine }) {
-    // Deleted on the server (published, or discarded) or refused there: the server's answer stands, and
-    // the refusal stays on the draft for the user to see.
-    if (master._deleted || master.error) return master;
     if (mine._deleted) return master;
+    // Refused by the server (published meanwhile, a segment it names is gone, no permission): the edits
+    // made here are kept, with the refusal on the draft for the user to see. They are not pushed again
+    // until the user edits the draft (replication.ts), and can be kept as a new draft (local-drafts.ts).
+    if (master.error) return { ...mine, _deleted: false, seq: master.seq, error: master.error };
+    // Deleted on the server without a word (discarded, or published and pulled): the server's answer stands.
+    if (master._deleted) return master;
     const merged = mergeDraftStates(master.state, mine.state);
     // Nothing of mine is missing from the master: take it as it is (no push back).
     if (merged === canonicalState(master.state)) return master;

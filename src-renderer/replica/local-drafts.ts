@@ -116,3 +116,29 @@ export async function discardLocalDraft(db: ReplicaDatabase, id: string): Promis
   await found.remove();
   await markDraftPending(db, id);
 }
+
+/**
+ * A draft the server refused (published meanwhile from elsewhere, a segment it names deleted …) keeps
+ * the edits made here. This copies them into a new draft from the same base, which is pushed and then
+ * shows as stale or conflicting like any other, and discards the refused one.
+ */
+export async function keepAsNewDraft(db: ReplicaDatabase, refused: DraftDoc, userId: number | null): Promise<DraftDoc> {
+  const content = readDraftDoc(decodeDraftState(refused.state));
+  const doc = createDraftDoc(content);
+  const now = new Date().toISOString();
+  const draft: DraftDoc = {
+    ...refused,
+    id: newUuid(),
+    seq: 0,
+    state: encodeDraftState(doc),
+    content: readDraftDoc(doc),
+    createdByUserId: userId,
+    createdAt: now,
+    updatedAt: now,
+    error: null,
+  };
+  await db.drafts.insert(draft);
+  await markDraftPending(db, draft.id);
+  await discardLocalDraft(db, refused.id);
+  return draft;
+}

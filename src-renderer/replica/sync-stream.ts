@@ -80,7 +80,12 @@ export interface SyncStreamOptions {
   /** Backoff bounds (tests shorten them). */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** How long the stream may stay silent before it counts as dead (default: over twice the keep-alive). */
+  idleTimeoutMs?: number;
 }
+
+/** The server's keep-alive comes every 25 s; this allows for one lost and a slow one. */
+const STREAM_IDLE_MS = 60_000;
 
 export interface SyncStream {
   /** 'RESYNC' (RxDB's "pull now") each time the server says `collection` changed; for `pull.stream$`. */
@@ -125,8 +130,19 @@ export function openSyncStream(options: SyncStreamOptions): SyncStream {
     });
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
+    // The server writes at least a keep-alive every 25 s. Silence for longer means a connection that died
+    // without closing (sleep, a network switch): drop it and reconnect, so the replica does not go stale
+    // while looking online.
+    const idleMs = options.idleTimeoutMs ?? STREAM_IDLE_MS;
     for (;;) {
-      const chunk = await reader.read();
+      let idle: ReturnType<typeof setTimeout> | undefined;
+      const silent = new Promise<'silent'>((resolve) => (idle = setTimeout(() => resolve('silent'), idleMs)));
+      const chunk = await Promise.race([reader.read(), silent]).finally(() => clearTimeout(idle));
+      if (chunk === 'silent') {
+        abort.abort();
+        await reader.cancel().catch(() => undefined);
+        return true;
+      }
       if (chunk.done) return true;
       parse(decoder.decode(chunk.value, { stream: true }));
     }

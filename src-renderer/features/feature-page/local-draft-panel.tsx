@@ -9,6 +9,8 @@ import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { DiffView } from '../versions/diff-view.js';
 import { DraftHead, RequestChangeForm } from './draft-panel.js';
+import { keepAsNewDraft } from '../../replica/local-drafts.js';
+import { useReplica } from '../../replica/use-replica.js';
 
 /** On an environment that requires approvals the draft goes live through a change request, made on the server. */
 export interface ChangeRequestRoute {
@@ -46,6 +48,7 @@ interface Props {
  */
 export function LocalDraftPanel({ feature, environmentName, draft, live, liveContent, segments, isQueued, isStaleClean, onPublish, onSchedule, onDiscard, changeRequest }: Props) {
   const id = useId();
+  const replica = useReplica();
   const [isScheduling, setScheduling] = useState(false);
   const [isRequesting, setRequesting] = useState(false);
   const [liveFrom, setLiveFrom] = useState('');
@@ -85,7 +88,12 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
       <DraftHead titleId={`${id}-title`} updatedAt={draft.updatedAt} />
       {draft.error && (
         <p role="alert" className="error">
-          The server refused this draft: {draft.error.message}
+          The server refused this draft: {draft.error.message} Your edits are kept on this device.{' '}
+          {replica && (
+            <button type="button" className="link" disabled={isBusy} onClick={() => void run(async () => void (await keepAsNewDraft(replica.db, draft, replica.userId)))}>
+              Keep my edits in a new draft
+            </button>
+          )}
         </p>
       )}
       {isStaleClean && <p className="muted">A newer version went live since this draft was made. Publishing keeps both: the changes do not overlap.</p>}

@@ -3,8 +3,8 @@ import { firstValueFrom, filter } from 'rxjs';
 import * as Y from 'yjs';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { createReplicaDatabase, type ReplicaDatabase } from '../../../../src-renderer/replica/replica-db.js';
-import { createLocalDraft, decodeDraftState, discardLocalDraft, editLocalDraft, findLocalDraft, isDraftStale, localDraft$ } from '../../../../src-renderer/replica/local-drafts.js';
-import { pendingDraftIds } from '../../../../src-renderer/replica/pending-drafts.js';
+import { createLocalDraft, decodeDraftState, discardLocalDraft, editLocalDraft, findLocalDraft, isDraftStale, keepAsNewDraft, localDraft$ } from '../../../../src-renderer/replica/local-drafts.js';
+import { clearPendingDrafts, markDraftPending, pendingDraftIds } from '../../../../src-renderer/replica/pending-drafts.js';
 import { base64ToBytes, bytesToBase64 } from '../../../../src-renderer/replica/base64.js';
 import { newUuid } from '../../../../src-renderer/replica/uuid.js';
 import { conflictForView, draftConflictHandler, mergeStaleDraft } from '../../../../src-renderer/replica/draft-conflicts.js';
@@ -94,6 +94,30 @@ function draftWith(doc: Y.Doc, extra: Partial<DraftDoc> = {}): DraftDoc & { _del
   };
 }
 
+describe('a refused draft', () => {
+  test('its edits are kept in a new draft from the same base, pushed as new; the refused one is discarded', async () => {
+    const draft = await createLocalDraft(db, { environment, featureId: 1000, userId: 1, live: version('v-live', content('Hello')) });
+    await editLocalDraft(db, draft.id, (doc) => setValue(doc, null, text('mine, offline')));
+    const refused = (await (await db.drafts.findOne(draft.id).exec())!.incrementalPatch({ error: { code: 'PRECONDITION_FAILED', message: 'Version was published.' } })).toMutableJSON();
+
+    const copy = await keepAsNewDraft(db, refused, 2);
+    expect(copy.id).not.toBe(draft.id);
+    expect(copy).toMatchObject({ baseVersionUuid: 'v-live', error: null, seq: 0, createdByUserId: 2 });
+    expect(copy.content.environmentDefault.value).toEqual(text('mine, offline'));
+    expect(readDraftDoc(decodeDraftState(copy.state))).toEqual(copy.content);
+    expect((await findLocalDraft(db, 101, 1000))?.id).toBe(copy.id);
+    expect(await db.drafts.findOne(draft.id).exec()).toBeNull();
+    // Both go out: the new draft, and the removal of the refused one.
+    expect((await pendingDraftIds(db)).sort()).toEqual([draft.id, copy.id].sort());
+  });
+
+  test('marks set and cleared at the same time are not lost', async () => {
+    await Promise.all([markDraftPending(db, 'a'), markDraftPending(db, 'b'), markDraftPending(db, 'c')]);
+    await Promise.all([clearPendingDrafts(db, ['a']), markDraftPending(db, 'd')]);
+    expect((await pendingDraftIds(db)).sort()).toEqual(['b', 'c', 'd']);
+  });
+});
+
 describe('the drafts conflict handler', () => {
   test('two replicas editing one draft offline converge on both edits, whichever push the server took first', async () => {
     const server = readyDoc();
@@ -122,18 +146,34 @@ describe('the drafts conflict handler', () => {
     expect(resolvedA.state).toBe(draftWith(server, { seq: 4 }).state);
   });
 
-  test('a master that already holds everything is taken as is; a deleted or refused master wins', async () => {
+  test('a master that already holds everything is taken as is; a silently deleted master wins', async () => {
     const doc = readyDoc();
     const master = draftWith(doc, { seq: 2 });
     expect(await draftConflictHandler.resolve({ realMasterState: master, newDocumentState: draftWith(doc) }, 'test')).toBe(master);
     const mine = readyDoc();
     setValue(mine, null, text('other'));
-    const refused = { ...master, error: { code: 'PERMISSION_DENIED', message: 'No.' } };
-    expect(await draftConflictHandler.resolve({ realMasterState: refused, newDocumentState: draftWith(mine) }, 'test')).toBe(refused);
     const gone = { ...master, _deleted: true };
     expect(await draftConflictHandler.resolve({ realMasterState: gone, newDocumentState: draftWith(mine) }, 'test')).toBe(gone);
-    expect(draftConflictHandler.isEqual(master, refused, 'test')).toBe(false);
     expect(draftConflictHandler.isEqual(master, { ...master, updatedAt: 'later' }, 'test')).toBe(true);
+    // What the server may change on its own is not missed: a base filled in, a description.
+    expect(draftConflictHandler.isEqual(master, { ...master, baseVersionUuid: 'v-initial' }, 'test')).toBe(false);
+    expect(draftConflictHandler.isEqual(master, { ...master, description: 'From the API' }, 'test')).toBe(false);
+  });
+
+  test('a refusal keeps the edits made here, with the refusal on the draft (never a silent loss)', async () => {
+    const master = draftWith(readyDoc(), { seq: 2 });
+    const mine = readyDoc();
+    setValue(mine, null, text('mine, offline'));
+    const local = draftWith(mine, { seq: 1 });
+    // A segment it names was deleted meanwhile: the server's copy comes back with the refusal.
+    const refused = { ...master, error: { code: 'VALIDATION_FAILED', message: 'Segment 8 does not exist.' } };
+    const kept = await draftConflictHandler.resolve({ realMasterState: refused, newDocumentState: local }, 'test');
+    expect(kept).toMatchObject({ state: local.state, content: local.content, error: refused.error, seq: 2, _deleted: false });
+    expect(draftConflictHandler.isEqual(master, refused, 'test')).toBe(false);
+    // Published meanwhile: the server answers the draft deleted, with why; the edits stay here.
+    const published = { ...local, _deleted: true, error: { code: 'PRECONDITION_FAILED', message: 'Version x was published (published).' } };
+    const keptToo = await draftConflictHandler.resolve({ realMasterState: published, newDocumentState: local }, 'test');
+    expect(keptToo).toMatchObject({ _deleted: false, state: local.state, error: published.error });
   });
 });
 

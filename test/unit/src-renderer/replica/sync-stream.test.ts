@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { createSseParser, openSyncStream, reconnectDelay, toSyncStreamEvent, type SseEvent } from '../../../../src-renderer/replica/sync-stream.js';
 
 function parseAll(chunks: string[]): SseEvent[] {
@@ -87,5 +87,24 @@ describe('the stream reader', () => {
     features.unsubscribe();
     drafts.unsubscribe();
     expect(log).toEqual(['fetch Token abc', 'failure fetch failed', 'fetch Token abc', 'failure 503', 'fetch Token abc', 'connected', 'features RESYNC', 'resync', 'fetch Token abc']);
+  });
+
+  test('a stream silent for longer than the idle limit is dropped and opened again', async () => {
+    let opened = 0;
+    const aborted: boolean[] = [];
+    const fetchStream = ((_url: string, init: RequestInit) => {
+      opened++;
+      // A connection that never sends another byte (died without closing).
+      const body = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode(': hello\n\n')) });
+      init.signal?.addEventListener('abort', () => aborted.push(true));
+      return Promise.resolve(new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } }));
+    }) as typeof fetch;
+    const stream = openSyncStream({
+      url: 'http://server/api/v1/sync/stream/', fetch: fetchStream, getToken: () => 'abc', minDelayMs: 1, maxDelayMs: 4, idleTimeoutMs: 30,
+      onConnected: () => undefined, onFailure: () => undefined, onResync: () => undefined,
+    });
+    await vi.waitFor(() => expect(opened).toBeGreaterThanOrEqual(3));
+    stream.stop();
+    expect(aborted.length).toBeGreaterThanOrEqual(2);
   });
 });
