@@ -25,8 +25,8 @@ type AnyReplication = RxReplicationState<unknown, Checkpoint>;
 
 /** Documents per pull request: the server's maximum, so 20,000 versions take 20 requests. */
 const PULL_BATCH = 1000;
-/** Rows per push request (the server takes at most 200). */
-const PUSH_BATCH = 50;
+/** Rows per push request (the server takes at most 200): small, so a batch of large drafts stays under the body limit. */
+const PUSH_BATCH = 20;
 /** Wait between retries of a failed pull or push while the server is away. */
 const RETRY_MS = 3000;
 /** How long an intents push waits for the drafts push before trying again later. */
@@ -219,7 +219,19 @@ export function startReplica(options: StartReplicaOptions): Replica {
   }
   const push = async (name: SyncCollectionName, rows: PushRow[]) => {
     const body = await wireRows(name, rows);
-    return body.length === 0 ? [] : request<WithDeleted<unknown>[]>(`/api/v1/sync/${name}/push/`, body);
+    if (body.length === 0) return [];
+    try {
+      return await request<WithDeleted<unknown>[]>(`/api/v1/sync/${name}/push/`, body);
+    } catch (error) {
+      // The server refused the batch as a whole (too large, malformed): RxDB would retry it forever and
+      // hold back every later push. Each row comes back refused instead, for the user to see and fix.
+      if (!(error instanceof ApiError) || error.status < 400 || error.status >= 500 || error.status === 401) throw error;
+      const refusal = { code: error.code, message: error.message };
+      const executedAt = new Date().toISOString();
+      return body.map(({ newDocumentState: doc }) =>
+        name === 'drafts' ? { ...doc, error: refusal } : { ...doc, status: 'refused', result: { ...refusal, versionUuid: null, conflicts: null, executedAt } },
+      );
+    }
   };
 
   function pushHandlerFor(name: SyncCollectionName) {
@@ -307,6 +319,28 @@ export function startReplica(options: StartReplicaOptions): Replica {
       const timer = setTimeout(done, ms);
       wakeOnClose.add(done);
     });
+  /**
+   * One wait per draft revision and replication, reused by every round of the loop below: RxDB keeps
+   * each `awaitDocumentPushed` listening until the push, so asking again every round while offline
+   * would pile them up.
+   */
+  const pushWaits = new WeakMap<AnyReplication, Map<string, Promise<boolean>>>();
+  function pushedOnce(replication: AnyReplication, draft: { primary: string; revision: string }): Promise<boolean> {
+    let waits = pushWaits.get(replication);
+    if (!waits) pushWaits.set(replication, (waits = new Map()));
+    const key = `${draft.primary}@${draft.revision}`;
+    let wait = waits.get(key);
+    if (!wait) {
+      wait = replication.awaitDocumentPushed(draft as never).then(
+        () => true,
+        () => false,
+      );
+      waits.set(key, wait);
+      void wait.then(() => waits.delete(key));
+    }
+    return wait;
+  }
+
   async function clearMarkWhenPushed(id: string): Promise<void> {
     watchedMarks.add(id);
     try {
@@ -322,7 +356,7 @@ export function startReplica(options: StartReplicaOptions): Replica {
           stopWatching = () => watch.unsubscribe();
         });
         const pushed = draft
-          ? await Promise.race([replication.awaitDocumentPushed(draft as never).then(() => true, () => false), deleted, pause(DRAFTS_FIRST_MS).then(() => false)]).finally(() => stopWatching())
+          ? await Promise.race([pushedOnce(replication, draft), deleted, pause(DRAFTS_FIRST_MS).then(() => false)]).finally(() => stopWatching())
           : true;
         if (closed) return;
         if (!pushed) {

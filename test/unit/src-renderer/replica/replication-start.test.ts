@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { createReplicaDatabase, type ReplicaDatabase } from '../../../../src-renderer/replica/replica-db.js';
 import { startReplica } from '../../../../src-renderer/replica/replication.js';
+import { createLocalDraft } from '../../../../src-renderer/replica/local-drafts.js';
 import type { Replica } from '../../../../src-renderer/replica/replica.js';
 
 /*
@@ -44,5 +45,27 @@ describe('starting a replica offline', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(replica.status.getState().initial).toEqual({ done: 0, total: 9, finished: false });
     expect(await db.getLocal('replicated-once')).toBeNull();
+  });
+
+  test('a push the server refuses as a whole comes back as a refusal on each draft, instead of blocking every later push', async () => {
+    db = await createReplicaDatabase({ name: `start${Date.now()}c`, storage: getRxStorageMemory() });
+    const draft = await createLocalDraft(db, { environment: { pk: 101, organisationId: 1, projectId: 10 }, featureId: 1000, userId: 1, live: null, fallback: { environmentDefault: { enabled: true, value: { type: 'unicode', string_value: 'x', integer_value: null, boolean_value: null }, multivariateWeights: {} }, segmentOverrides: {} } });
+    let pushes = 0;
+    const server = (async (url: string | URL) => {
+      const path = String(url);
+      if (path.includes('/stream/')) return new Response(new ReadableStream({ start: () => undefined }), { status: 200 });
+      if (path.includes('/push/')) {
+        pushes++;
+        return new Response(JSON.stringify({ code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' }), { status: 413 });
+      }
+      return new Response(JSON.stringify({ documents: [], checkpoint: { sequence: 0 } }), { status: 200 });
+    }) as typeof fetch;
+    replica = startReplica({ db, baseUrl: 'http://server.test', fetch: server, getToken: () => 't', userId: 1, retryMs: 50 });
+    await vi.waitFor(async () => expect((await db!.drafts.findOne(draft.id).exec())?.error?.code).toBe('PAYLOAD_TOO_LARGE'));
+    // Refused, it is not offered again until the user edits it.
+    const after = pushes;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pushes).toBe(after);
+    expect((await db.drafts.findOne(draft.id).exec())?.content.environmentDefault.value.string_value).toBe('x');
   });
 });
