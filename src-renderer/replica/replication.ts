@@ -259,7 +259,9 @@ export function startReplica(options: StartReplicaOptions): Replica {
       pull: {
         batchSize: options.batchSize ?? PULL_BATCH,
         handler: async (checkpoint, batchSize) => {
-          const answer = await request<{ documents: WithDeleted<unknown>[]; checkpoint: Checkpoint }>(`/api/v1/sync/${name}/pull/?checkpoint=${checkpoint?.sequence ?? 0}&limit=${batchSize}`);
+          const answer = await request<{ documents: WithDeleted<{ id: string }>[]; checkpoint: Checkpoint }>(`/api/v1/sync/${name}/pull/?checkpoint=${checkpoint?.sequence ?? 0}&limit=${batchSize}`);
+          const seen = seenSinceRestart.get(name);
+          if (seen) for (const d of answer.documents) if (!d._deleted) seen.add(d.id);
           status.setState({ lastSyncedAt: new Date().toISOString() });
           return answer;
         },
@@ -288,13 +290,38 @@ export function startReplica(options: StartReplicaOptions): Replica {
 
   /** The server says the user's access changed: forget every checkpoint and pull everything again. */
   let restarting: Promise<void> = Promise.resolve();
+  /**
+   * Ids of the documents each pull-only collection received since a restart from zero. When that first
+   * pull is done, what it did not bring is what the user may no longer see (the server sends no
+   * tombstone for lost access, ADR 0006), and is removed from this device. Drafts and intents are the
+   * user's own work and stay (the server refuses what they may no longer do).
+   */
+  const seenSinceRestart = new Map<SyncCollectionName, Set<string>>();
+
+  async function pruneUnseen(name: SyncCollectionName, seen: Set<string>): Promise<void> {
+    const collection = db.collections[name] as unknown as RxCollection<{ id: string }>;
+    const gone = (await collection.find().exec()).map((d) => d.primary).filter((id) => !seen.has(id));
+    if (gone.length > 0 && !closed) await collection.bulkRemove(gone);
+  }
+
   function restartFromZero(): Promise<void> {
     restarting = restarting.then(async () => {
       for (const name of SYNC_COLLECTION_NAMES) {
         if (closed) return;
         // remove() drops the replication's checkpoint and bookkeeping; the documents stay.
         await replications.get(name)?.remove();
-        if (!closed) replications.set(name, replicate(name));
+        if (closed) return;
+        const seen = new Set<string>();
+        if (!isPushable(name)) seenSinceRestart.set(name, seen);
+        const replication = replicate(name);
+        replications.set(name, replication);
+        if (!isPushable(name)) {
+          void replication.awaitInitialReplication().then(async () => {
+            if (closed || seenSinceRestart.get(name) !== seen) return;
+            seenSinceRestart.delete(name);
+            await pruneUnseen(name, seen);
+          });
+        }
       }
     });
     return restarting;

@@ -189,13 +189,17 @@ describe('the replica replicating against a real server process', () => {
     expect(live.id).not.toBe(draft.id);
   });
 
-  test("a resync (the user's access changed) pulls every collection again from the start", async () => {
+  test("a resync (the user's access changed) pulls every collection again from the start and removes what the server no longer shows", async () => {
     const feature = await db.features.findOne({ selector: { name: 'arrives_live' } }).exec();
     // Gone from this replica only: a pull from the last checkpoint would never bring it back.
     await feature!.remove();
+    // And one the server no longer shows this user (as after losing access to its project).
+    await db.projects.insert({ id: '999999', seq: 1, pk: 999999, organisationId: 1, name: 'No longer visible', hideDisabledFlags: false, createdAt: '2026-11-01T00:00:00.000Z' });
     await call('POST', '/api/v1/organisations/', { name: 'Second Org' });
     await eventually(async () => (await db.organisations.findOne({ selector: { name: 'Second Org' } }).exec()) ?? undefined, 'the new organisation on the replica');
     await eventually(async () => (await db.features.findOne({ selector: { name: 'arrives_live' } }).exec()) ?? undefined, 'the feature pulled again');
+    await eventually(async () => ((await db.projects.findOne('999999').exec()) === null ? true : undefined), 'the project the server no longer shows removed from the device');
+    expect((await db.projects.find().exec()).length).toBeGreaterThan(0);
     // Pushes still go through after the restart (it offers every local document again, tombstones too).
     const draft = await writeLocalDraft(features.checkout_banner!, (doc) => setValue(doc, null, stringValue('After resync')));
     const intent = await queuePublish(draft);
