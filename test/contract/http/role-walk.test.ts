@@ -95,8 +95,10 @@ async function ok<T = any>(w: World, op: OperationId, options: CallOptions): Pro
 const freshUser = (w: World) => ok<{ id: number }>(w, 'createOrganisationUser', { params: { organisation_pk: w.org }, body: { email: `${w.unique('u')}@example.com`, password: 'member-password' } });
 const freshProject = (w: World) => ok<{ id: number }>(w, 'createProject', { body: { name: w.unique('project'), organisation: w.org } });
 const freshEnvironment = (w: World) => ok<{ api_key: string }>(w, 'createEnvironment', { body: { name: w.unique('env'), project: w.project } });
-const freshEnvWebhook = (w: World) => ok<{ id: number }>(w, 'createEnvironmentWebhook', { params: { api_key: w.env.api_key }, body: { url: 'http://127.0.0.1:9/hook' } });
-const freshOrgWebhook = (w: World) => ok<{ id: number }>(w, 'createOrganisationWebhook', { params: { organisation_pk: w.org }, body: { url: 'http://127.0.0.1:9/hook' } });
+// Disabled: the walk only calls the webhook routes, and enabled webhooks piling up (one per caller and
+// case) would fan every later write out to all of them, slowing the rest of the walk from seconds to minutes.
+const freshEnvWebhook = (w: World) => ok<{ id: number }>(w, 'createEnvironmentWebhook', { params: { api_key: w.env.api_key }, body: { url: 'http://127.0.0.1:9/hook', enabled: false } });
+const freshOrgWebhook = (w: World) => ok<{ id: number }>(w, 'createOrganisationWebhook', { params: { organisation_pk: w.org }, body: { url: 'http://127.0.0.1:9/hook', enabled: false } });
 /** A fresh environment of P where envAdmin and viewer hold the same grants as on E (enabling v2 consumes one). */
 async function freshGrantedEnvironment(w: World): Promise<{ api_key: string }> {
   const env = await freshEnvironment(w);
@@ -533,7 +535,7 @@ const cases: Record<OperationId, WalkCase> = {
   getMyEnvironmentPermissions: { need: E(VIEW_ENVIRONMENT), call: (w) => ({ params: { api_key: w.env.api_key } }) },
 
   listEnvironmentWebhooks: { need: E('ADMIN'), call: (w) => ({ params: { api_key: w.env.api_key } }) },
-  createEnvironmentWebhook: { need: E('ADMIN'), call: (w) => ({ params: { api_key: w.env.api_key }, body: { url: 'http://127.0.0.1:9/hook' } }) },
+  createEnvironmentWebhook: { need: E('ADMIN'), call: (w) => ({ params: { api_key: w.env.api_key }, body: { url: 'http://127.0.0.1:9/hook', enabled: false } }) },
   updateEnvironmentWebhook: { need: E('ADMIN'), call: async (w) => ({ params: { api_key: w.env.api_key, id: (await freshEnvWebhook(w)).id }, body: { url: 'http://127.0.0.1:9/other' } }) },
   partialUpdateEnvironmentWebhook: { need: E('ADMIN'), call: async (w) => ({ params: { api_key: w.env.api_key, id: (await freshEnvWebhook(w)).id }, body: { enabled: false } }) },
   deleteEnvironmentWebhook: { need: E('ADMIN'), call: async (w) => ({ params: { api_key: w.env.api_key, id: (await freshEnvWebhook(w)).id } }) },
@@ -546,7 +548,7 @@ const cases: Record<OperationId, WalkCase> = {
     },
   },
   listOrganisationWebhooks: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
-  createOrganisationWebhook: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org }, body: { url: 'http://127.0.0.1:9/hook' } }) },
+  createOrganisationWebhook: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org }, body: { url: 'http://127.0.0.1:9/hook', enabled: false } }) },
   updateOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id }, body: { url: 'http://127.0.0.1:9/other' } }) },
   partialUpdateOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id }, body: { enabled: false } }) },
   deleteOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id } }) },
