@@ -9,7 +9,7 @@ import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { ChangeRequestPage } from '../support/pages/change-request.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, eventually } from './e2e-fixtures.js';
+import { adminApi, eventually, enableV2AndWait } from './e2e-fixtures.js';
 
 const ADMIN = { email: 'admin@cr.test', password: 'a long e2e password' };
 const REVIEWER = { email: 'reviewer@cr.test', password: 'another long password' };
@@ -61,11 +61,7 @@ describe('change requests in Chromium against a real server', () => {
       features[name] = (await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/projects/${project.id}/features/`, { name, initial_value, default_enabled: true })).id;
     }
     for (const env of [production, development]) {
-      await adminApi(server, token, 'POST', `/api/v1/environments/${env.api_key}/enable-v2-versioning/`);
-      await eventually(async () => {
-        const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${env.api_key}/versioning-status/`);
-        return status.versioning_status === 'v2' ? true : undefined;
-      }, `${env.name} on v2`);
+      await enableV2AndWait(server, token, env);
     }
     await adminApi(server, token, 'PATCH', `/api/v1/environments/${production.api_key}/`, { minimum_change_request_approvals: 1 });
     browser = await launchChromium();

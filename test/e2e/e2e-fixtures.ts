@@ -20,3 +20,12 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
   }
   throw new Error(`gave up waiting for ${what}`);
 }
+
+/** Turns Feature Versioning on for an environment through the Admin API and waits until its migration is done. */
+export async function enableV2AndWait(server: ServerProcess, token: string, env: { api_key: string; name: string }): Promise<void> {
+  await adminApi(server, token, 'POST', `/api/v1/environments/${env.api_key}/enable-v2-versioning/`);
+  await eventually(async () => {
+    const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${env.api_key}/versioning-status/`);
+    return status.versioning_status === 'v2' ? true : undefined;
+  }, `${env.name} on v2`);
+}

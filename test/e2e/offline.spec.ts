@@ -9,7 +9,7 @@ import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { ChangeRequestPage } from '../support/pages/change-request.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, eventually } from './e2e-fixtures.js';
+import { adminApi, enableV2AndWait } from './e2e-fixtures.js';
 import { withoutNetworkErrors } from './replica-fixtures.js';
 
 /*
@@ -79,11 +79,7 @@ describe('offline work on the replica against a real server process that stops a
     ] as const) {
       features[name] = (await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/projects/${project.id}/features/`, { name, initial_value, default_enabled })).id;
     }
-    await adminApi(server, token, 'POST', `/api/v1/environments/${production.api_key}/enable-v2-versioning/`);
-    await eventually(async () => {
-      const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/versioning-status/`);
-      return status.versioning_status === 'v2' ? true : undefined;
-    }, 'Production on v2');
+    await enableV2AndWait(server, token, production);
     await publishValue('price_experiment', '20');
     await publishValue('price_experiment', '30');
     browser = await launchChromium();

@@ -8,7 +8,7 @@ import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, eventually } from './e2e-fixtures.js';
+import { adminApi, enableV2AndWait } from './e2e-fixtures.js';
 import { withoutNetworkErrors } from './replica-fixtures.js';
 
 /*
@@ -51,11 +51,7 @@ describe('the dashboard open in two tabs of one browser profile against a real s
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id });
     featureId = (await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/projects/${project.id}/features/`, { name: 'checkout_banner', initial_value: 'Welcome', default_enabled: true })).id;
-    await adminApi(server, token, 'POST', `/api/v1/environments/${production.api_key}/enable-v2-versioning/`);
-    await eventually(async () => {
-      const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${production.api_key}/versioning-status/`);
-      return status.versioning_status === 'v2' ? true : undefined;
-    }, 'Production on v2');
+    await enableV2AndWait(server, token, production);
     browser = await launchChromium();
   });
 

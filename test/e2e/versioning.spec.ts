@@ -8,7 +8,7 @@ import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, eventually } from './e2e-fixtures.js';
+import { adminApi, enableV2AndWait } from './e2e-fixtures.js';
 
 const ADMIN = { email: 'admin@versions.test', password: 'a long e2e password' };
 
@@ -26,14 +26,6 @@ describe('feature versioning screens in Chromium against a real server', () => {
   let production: Env;
   let development: Env;
   const features: Record<string, number> = {};
-
-  async function enableV2(env: Env): Promise<void> {
-    await adminApi(server, token, 'POST', `/api/v1/environments/${env.api_key}/enable-v2-versioning/`);
-    await eventually(async () => {
-      const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${env.api_key}/versioning-status/`);
-      return status.versioning_status === 'v2' ? true : undefined;
-    }, `${env.name} on v2`);
-  }
 
   beforeAll(async () => {
     const rendererDir = ensureRendererBuilt();
@@ -64,7 +56,7 @@ describe('feature versioning screens in Chromium against a real server', () => {
     const rules = (value: string) => [{ type: 'ALL', rules: [{ type: 'ANY', conditions: [{ operator: 'EQUAL', property: 'plan', value }] }] }];
     await adminApi(server, token, 'POST', `/api/v1/projects/${project.id}/segments/`, { name: 'beta_users', rules: rules('beta') });
     await adminApi(server, token, 'POST', `/api/v1/projects/${project.id}/segments/`, { name: 'enterprise', rules: rules('enterprise') });
-    await enableV2(production);
+    await enableV2AndWait(server, token, production);
     browser = await launchChromium();
   });
 
