@@ -1,15 +1,15 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
-import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
+import type { ServerProcess } from '../support/server-process.js';
 import { SignInPage } from '../support/pages/sign-in.page.js';
 import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { ChangeRequestPage } from '../support/pages/change-request.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, eventually, enableV2AndWait } from './e2e-fixtures.js';
+import { adminApi, eventually, enableV2AndWait, startDashboardServer } from './e2e-fixtures.js';
 
 const ADMIN = { email: 'admin@cr.test', password: 'a long e2e password' };
 const REVIEWER = { email: 'reviewer@cr.test', password: 'another long password' };
@@ -38,17 +38,9 @@ describe('change requests in Chromium against a real server', () => {
   const features: Record<string, number> = {};
 
   beforeAll(async () => {
-    const rendererDir = ensureRendererBuilt();
-    dataDir = tempDataDir();
-    server = await startServerProcess({
-      FLAGDESK_DATA_DIR: dataDir,
-      FLAGDESK_ADMIN_EMAIL: ADMIN.email,
-      FLAGDESK_ADMIN_PASSWORD: ADMIN.password,
-      FLAGDESK_ADMIN_ORGANISATION: 'Review Org',
-      FLAGDESK_RENDERER_DIR: rendererDir,
-    });
-    token = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ADMIN)).key;
-    const organisation = (await adminApi<{ results: { id: number; name: string }[] }>(server, token, 'GET', '/api/v1/organisations/')).results.find((o) => o.name === 'Review Org')!;
+    const started = await startDashboardServer(ADMIN, 'Review Org');
+    ({ server, dataDir, token } = started);
+    const organisation = started.organisation;
     await adminApi(server, token, 'POST', `/api/v1/organisations/${organisation.id}/users/`, { ...REVIEWER, role: 'ADMIN' });
     reviewerToken = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', REVIEWER)).key;
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });

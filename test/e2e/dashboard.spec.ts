@@ -1,23 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotPath } from '../support/browser.js';
-import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { launchChromium, openIsolatedPage, screenshotPath } from '../support/browser.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { adminApi, startDashboardServer } from './e2e-fixtures.js';
 import { SignInPage } from '../support/pages/sign-in.page.js';
 import { DashboardPage } from '../support/pages/dashboard.page.js';
 
 const ADMIN = { email: 'admin@flagdesk.test', password: 'a long e2e password' };
 
-/** Admin API call on the real server, for arranging data the way a script would. */
-async function adminApi<T>(server: ServerProcess, token: string | null, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 /** Records kept in the replica's IndexedDB databases of this origin (every object store counted). */
 function replicaRecords(page: Page): Promise<number> {
@@ -49,18 +40,10 @@ describe('web dashboard in Chromium against a real server', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    const rendererDir = ensureRendererBuilt();
-    dataDir = tempDataDir();
-    server = await startServerProcess({
-      FLAGDESK_DATA_DIR: dataDir,
-      FLAGDESK_ADMIN_EMAIL: ADMIN.email,
-      FLAGDESK_ADMIN_PASSWORD: ADMIN.password,
-      FLAGDESK_ADMIN_ORGANISATION: 'E2E Org',
-      FLAGDESK_RENDERER_DIR: rendererDir,
-    });
-    const { key } = await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ADMIN);
-    const organisations = await adminApi<{ results: { id: number; name: string }[] }>(server, key, 'GET', '/api/v1/organisations/');
-    const organisation = organisations.results.find((o) => o.name === 'E2E Org')!;
+    const started = await startDashboardServer(ADMIN, 'E2E Org');
+    ({ server, dataDir } = started);
+    const key = started.token;
+    const organisation = started.organisation;
     const project = await adminApi<{ id: number }>(server, key, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     await adminApi(server, key, 'POST', '/api/v1/projects/', { name: 'Billing', organisation: organisation.id });
     await adminApi(server, key, 'POST', '/api/v1/environments/', { name: 'Development', project: project.id });

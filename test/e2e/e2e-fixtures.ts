@@ -1,4 +1,5 @@
-import type { ServerProcess } from '../support/server-process.js';
+import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { ensureRendererBuilt } from '../support/browser.js';
 
 /** Admin API call on the real server, for arranging data the way a script would. */
 export async function adminApi<T>(server: ServerProcess, token: string | null, method: string, path: string, body?: unknown): Promise<T> {
@@ -28,4 +29,34 @@ export async function enableV2AndWait(server: ServerProcess, token: string, env:
     const status = await adminApi<{ versioning_status: string }>(server, token, 'GET', `/api/v1/environments/${env.api_key}/versioning-status/`);
     return status.versioning_status === 'v2' ? true : undefined;
   }, `${env.name} on v2`);
+}
+
+export interface DashboardServer {
+  server: ServerProcess;
+  dataDir: string;
+  /** The first admin's session token, for arranging data through the Admin API. */
+  token: string;
+  organisation: { id: number };
+}
+
+/**
+ * A real server process on its own data directory, serving the built dashboard, whose first start creates
+ * `admin` in `organisationName` (as an operator would with the environment variables); signed in as that admin.
+ */
+export async function startDashboardServer(admin: { email: string; password: string }, organisationName: string, env: Record<string, string> = {}): Promise<DashboardServer> {
+  const rendererDir = ensureRendererBuilt();
+  const dataDir = tempDataDir();
+  const server = await startServerProcess({
+    FLAGDESK_DATA_DIR: dataDir,
+    FLAGDESK_ADMIN_EMAIL: admin.email,
+    FLAGDESK_ADMIN_PASSWORD: admin.password,
+    FLAGDESK_ADMIN_ORGANISATION: organisationName,
+    FLAGDESK_RENDERER_DIR: rendererDir,
+    ...env,
+  });
+  const token = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', admin)).key;
+  const organisations = await adminApi<{ results: { id: number; name: string }[] }>(server, token, 'GET', '/api/v1/organisations/');
+  const organisation = organisations.results.find((o) => o.name === organisationName);
+  if (!organisation) throw new Error(`the server did not create the organisation ${organisationName}`);
+  return { server, dataDir, token, organisation: { id: organisation.id } };
 }

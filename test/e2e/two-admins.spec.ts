@@ -1,14 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
-import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
+import type { ServerProcess } from '../support/server-process.js';
 import { SignInPage } from '../support/pages/sign-in.page.js';
 import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, eventually, enableV2AndWait } from './e2e-fixtures.js';
+import { adminApi, eventually, enableV2AndWait, startDashboardServer } from './e2e-fixtures.js';
 import { withoutNetworkErrors } from './replica-fixtures.js';
 
 /*
@@ -40,18 +40,9 @@ describe('two admins editing one draft offline in Chromium against a real server
   let featureId: number;
 
   beforeAll(async () => {
-    const rendererDir = ensureRendererBuilt();
-    dataDir = tempDataDir();
-    server = await startServerProcess({
-      FLAGDESK_DATA_DIR: dataDir,
-      FLAGDESK_ADMIN_EMAIL: ALICE.email,
-      FLAGDESK_ADMIN_PASSWORD: ALICE.password,
-      FLAGDESK_ADMIN_ORGANISATION: 'Two Admins Org',
-      FLAGDESK_RENDERER_DIR: rendererDir,
-      FLAGDESK_SHUTDOWN_TIMEOUT_MS: '2000',
-    });
-    token = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ALICE)).key;
-    const organisation = (await adminApi<{ results: { id: number; name: string }[] }>(server, token, 'GET', '/api/v1/organisations/')).results.find((o) => o.name === 'Two Admins Org')!;
+    const started = await startDashboardServer(ALICE, 'Two Admins Org', { FLAGDESK_SHUTDOWN_TIMEOUT_MS: '2000' });
+    ({ server, dataDir, token } = started);
+    const organisation = started.organisation;
     await adminApi(server, token, 'POST', `/api/v1/organisations/${organisation.id}/users/`, { ...BOB, role: 'ADMIN' });
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id });

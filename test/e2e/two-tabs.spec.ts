@@ -1,14 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
-import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { launchChromium, openIsolatedPage, screenshotFullPage } from '../support/browser.js';
+import type { ServerProcess } from '../support/server-process.js';
 import { SignInPage } from '../support/pages/sign-in.page.js';
 import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, enableV2AndWait } from './e2e-fixtures.js';
+import { adminApi, enableV2AndWait, startDashboardServer } from './e2e-fixtures.js';
 import { withoutNetworkErrors } from './replica-fixtures.js';
 
 /*
@@ -36,18 +36,9 @@ describe('the dashboard open in two tabs of one browser profile against a real s
   let featureId: number;
 
   beforeAll(async () => {
-    const rendererDir = ensureRendererBuilt();
-    dataDir = tempDataDir();
-    server = await startServerProcess({
-      FLAGDESK_DATA_DIR: dataDir,
-      FLAGDESK_ADMIN_EMAIL: ADMIN.email,
-      FLAGDESK_ADMIN_PASSWORD: ADMIN.password,
-      FLAGDESK_ADMIN_ORGANISATION: 'Two Tabs Org',
-      FLAGDESK_RENDERER_DIR: rendererDir,
-      FLAGDESK_SHUTDOWN_TIMEOUT_MS: '2000',
-    });
-    token = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ADMIN)).key;
-    const organisation = (await adminApi<{ results: { id: number; name: string }[] }>(server, token, 'GET', '/api/v1/organisations/')).results.find((o) => o.name === 'Two Tabs Org')!;
+    const started = await startDashboardServer(ADMIN, 'Two Tabs Org', { FLAGDESK_SHUTDOWN_TIMEOUT_MS: '2000' });
+    ({ server, dataDir, token } = started);
+    const organisation = started.organisation;
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id });
     featureId = (await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/projects/${project.id}/features/`, { name: 'checkout_banner', initial_value: 'Welcome', default_enabled: true })).id;

@@ -1,14 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ensureRendererBuilt, launchChromium, openIsolatedPage, screenshotFullPage, screenshotPath } from '../support/browser.js';
-import { startServerProcess, tempDataDir, type ServerProcess } from '../support/server-process.js';
+import { launchChromium, openIsolatedPage, screenshotFullPage, screenshotPath } from '../support/browser.js';
+import type { ServerProcess } from '../support/server-process.js';
 import { SignInPage } from '../support/pages/sign-in.page.js';
 import { DashboardPage } from '../support/pages/dashboard.page.js';
 import { EnvironmentPage } from '../support/pages/environment.page.js';
 import { FeaturePage } from '../support/pages/feature.page.js';
 import { SyncIndicator } from '../support/pages/sync-indicator.page.js';
-import { adminApi, enableV2AndWait } from './e2e-fixtures.js';
+import { adminApi, enableV2AndWait, startDashboardServer } from './e2e-fixtures.js';
 
 const ADMIN = { email: 'admin@versions.test', password: 'a long e2e password' };
 
@@ -28,18 +28,9 @@ describe('feature versioning screens in Chromium against a real server', () => {
   const features: Record<string, number> = {};
 
   beforeAll(async () => {
-    const rendererDir = ensureRendererBuilt();
-    dataDir = tempDataDir();
-    server = await startServerProcess({
-      FLAGDESK_DATA_DIR: dataDir,
-      FLAGDESK_ADMIN_EMAIL: ADMIN.email,
-      FLAGDESK_ADMIN_PASSWORD: ADMIN.password,
-      FLAGDESK_ADMIN_ORGANISATION: 'Versions Org',
-      FLAGDESK_RENDERER_DIR: rendererDir,
-    });
-    token = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', ADMIN)).key;
-    const organisations = await adminApi<{ results: { id: number; name: string }[] }>(server, token, 'GET', '/api/v1/organisations/');
-    const organisation = organisations.results.find((o) => o.name === 'Versions Org')!;
+    const started = await startDashboardServer(ADMIN, 'Versions Org');
+    ({ server, dataDir, token } = started);
+    const organisation = started.organisation;
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id, description: 'Live traffic' });
     development = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Development', project: project.id });
