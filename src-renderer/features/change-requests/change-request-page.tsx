@@ -1,4 +1,5 @@
 import { useEffect, useId, useState } from 'react';
+import { segmentNamer } from '../versions/diff-names.js';
 import { useAppServices } from '../../app/app-services.js';
 import type { ChangeRequest, Environment, RebaseResolution, Segment } from '../../data/api-client.js';
 import { approveChangeRequest, commitChangeRequest, conflictsOf, loadChangeRequestDetail, rebaseChangeRequest, userName, type ChangeRequestDetail } from '../../data/change-requests.js';
@@ -99,7 +100,7 @@ export function ChangeRequestDetailView({ detail, segments, currentUserId, onApp
   const { changeRequest: cr, diff, features, users } = detail;
   const [isBusy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
-  const segmentName = (segmentId: number) => segments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
+  const segmentName = segmentNamer(segments);
   const featureName = (featureId: number) => diff.features.find((f) => f.feature === featureId)?.feature_name ?? `Feature ${featureId}`;
   const conflicts = conflictsOf(cr, diff);
   const needsRebase = cr.status === 'needs_rebase' || conflicts.length > 0;

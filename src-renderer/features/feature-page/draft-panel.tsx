@@ -1,10 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
+import { segmentNamer, optionNamer } from '../versions/diff-names.js';
 import { useAppServices } from '../../app/app-services.js';
 import { ApiError, type Environment, type Feature, type FeatureVersion, type Segment, type VersionConflict } from '../../data/api-client.js';
 import { loadReviewers, requestChangeFromDraft, requiresApprovals, resolveDraftConflicts } from '../../data/change-requests.js';
 import { useResource } from '../../ui/use-resource.js';
 import { discardDraft, loadDraftReview, publishDraft } from '../../data/feature-history.js';
-import { formatValue, valueToText } from '../../data/flag-value.js';
+import { formatValue } from '../../data/flag-value.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { formatDateTime } from '../../ui/format.js';
@@ -48,11 +49,8 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
   const [isBusy, setBusy] = useState(false);
   const [failure, setFailure] = useState<{ text: string; conflicts: Conflict[] } | null>(null);
   const [isConfirmingDiscard, setConfirmingDiscard] = useState(false);
-  const segmentName = (segmentId: number) => segments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
-  const optionName = (optionId: number) => {
-    const option = feature.multivariate_options.find((o) => o.id === optionId);
-    return option ? `"${valueToText(option)}"` : `option ${optionId}`;
-  };
+  const segmentName = segmentNamer(segments);
+  const optionName = optionNamer(feature);
 
   async function publish(at?: string) {
     setBusy(true);

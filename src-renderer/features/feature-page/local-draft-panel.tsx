@@ -1,9 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
+import { segmentNamer, optionNamer } from '../versions/diff-names.js';
 import type { DraftDoc, VersionDoc } from '../../../src-shared/contracts/sync/documents.js';
 import type { VersionContent } from '../../../src-shared/domain/versioning/version-content.js';
 import type { Environment, Feature, Segment } from '../../data/api-client.js';
 import type { ChangeRequestFromDraft } from '../../data/change-requests.js';
-import { valueToText } from '../../data/flag-value.js';
 import { diffContents, statesFromContent, versionNames } from '../../replica/replica-reads.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
@@ -58,11 +58,8 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
   const content = draft.content as VersionContent;
   const changes = diffContents(liveContent, content, versionNames(segments, feature));
   const liveId = live?.id ?? 'defaults';
-  const segmentName = (segmentId: number) => segments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
-  const optionName = (optionId: number) => {
-    const option = feature.multivariate_options.find((o) => o.id === optionId);
-    return option ? `"${valueToText(option)}"` : `option ${optionId}`;
-  };
+  const segmentName = segmentNamer(segments);
+  const optionName = optionNamer(feature);
 
   async function run(action: () => Promise<void>) {
     setBusy(true);

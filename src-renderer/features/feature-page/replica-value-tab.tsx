@@ -1,4 +1,5 @@
 import { NoticeError } from '../../ui/error-text.js';
+import { segmentNamer, optionNamer } from '../versions/diff-names.js';
 import { useMemo, useState } from 'react';
 import { combineLatest, map } from 'rxjs';
 import { useStore } from 'zustand';
@@ -136,11 +137,8 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
       ? { environment: { ...environment, minimum_change_request_approvals: data.requiredApprovals }, isOffline: connection === 'offline', onRequest: requestChange }
       : null;
 
-  const segmentName = (segmentId: number) => ownSegments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
-  const optionName = (optionId: number) => {
-    const option = feature.multivariate_options.find((o) => o.id === optionId);
-    return option ? `"${valueToText(option)}"` : `option ${optionId}`;
-  };
+  const segmentName = segmentNamer(ownSegments);
+  const optionName = optionNamer(feature);
   const isQueued = data.intents.some((i) => i.status === 'pending' && draft !== null && i.versionUuid === draft.id);
 
   return (

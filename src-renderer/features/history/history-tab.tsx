@@ -1,4 +1,5 @@
 import { useId, useMemo, useState } from 'react';
+import { segmentNamer, optionNamer } from '../versions/diff-names.js';
 import { useAppServices } from '../../app/app-services.js';
 import type { Environment, Feature, Segment } from '../../data/api-client.js';
 import {
@@ -19,7 +20,6 @@ import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { shortId } from '../../ui/format.js';
 import { useResource, type Resource } from '../../ui/use-resource.js';
-import { valueToText } from '../../data/flag-value.js';
 import { DiffView } from '../versions/diff-view.js';
 import { HistoryList, versionLabel } from './history-list.js';
 
@@ -65,11 +65,8 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
     return compareVersions(api, environment, feature, a!, b!);
   });
   const comparison: Resource<VersionComparison> = localComparison ? { status: 'ready', data: localComparison } : remoteComparison;
-  const segmentName = (segmentId: number) => segments.find((s) => s.id === segmentId)?.name ?? `Segment ${segmentId}`;
-  const optionName = (optionId: number) => {
-    const option = feature.multivariate_options.find((o) => o.id === optionId);
-    return option ? `"${valueToText(option)}"` : `option ${optionId}`;
-  };
+  const segmentName = segmentNamer(segments);
+  const optionName = optionNamer(feature);
 
   function toggle(uuid: string) {
     setSelected((s) => (s.includes(uuid) ? s.filter((x) => x !== uuid) : [...s, uuid].slice(-2)));
