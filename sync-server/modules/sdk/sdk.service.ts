@@ -81,6 +81,8 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
+const COMMA = Buffer.from(',');
+
 export function createSdkService(deps: { cache: DocumentCache; identities: IdentitiesService }): SdkService {
   const { cache, identities } = deps;
 
@@ -111,7 +113,7 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
   }
 
   /** What identity evaluation keeps per snapshot: the compiled document and each flag's JSON, made on first use. */
-  const prepared = new WeakMap<DocumentSnapshot, { compiled: CompiledDocument; flagJson: Map<object, string> }>();
+  const prepared = new WeakMap<DocumentSnapshot, { compiled: CompiledDocument; flagJson: Map<object, Buffer> }>();
   function preparedOf(snapshot: DocumentSnapshot) {
     let p = prepared.get(snapshot);
     if (!p) {
@@ -146,17 +148,24 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
    */
   function toResponseBody(snapshot: DocumentSnapshot, e: Evaluated): Buffer {
     const cache = preparedOf(snapshot).flagJson;
-    const parts = e.flags.map((flag) => {
-      if (flag.source === 'IDENTITY') return JSON.stringify(toWire(snapshot, [flag], e.overriddenIdentityId)[0]);
+    const parts: Buffer[] = [Buffer.from(`{"identifier":${JSON.stringify(e.identifier)},"flags":[`, 'utf8')];
+    for (const flag of e.flags) {
+      if (parts.length > 1) parts.push(COMMA);
+      if (flag.source === 'IDENTITY') {
+        parts.push(Buffer.from(JSON.stringify(toWire(snapshot, [flag], e.overriddenIdentityId)[0]), 'utf8'));
+        continue;
+      }
       const cacheKey = flag.variant ?? flag.featureState;
       let json = cache.get(cacheKey);
       if (json === undefined) {
-        json = JSON.stringify(toWire(snapshot, [flag], null)[0]);
+        json = Buffer.from(JSON.stringify(toWire(snapshot, [flag], null)[0]), 'utf8');
         cache.set(cacheKey, json);
       }
-      return json;
-    });
-    return Buffer.from(`{"identifier":${JSON.stringify(e.identifier)},"flags":[${parts.join(',')}],"traits":${JSON.stringify(toSdkTraits(e.traits))}}`, 'utf8');
+      parts.push(json);
+    }
+    parts.push(Buffer.from(`],"traits":${JSON.stringify(toSdkTraits(e.traits))}}`, 'utf8'));
+    // Copies the cached bytes once: no string of the whole answer is built or encoded.
+    return Buffer.concat(parts);
   }
 
   async function identifyStored(client: SdkClient, identifier: string): Promise<[DocumentSnapshot, Evaluated]> {
