@@ -1,5 +1,5 @@
 import type { FeatureImpactWire, ImpactRuleWire } from '../../contracts/http/impact.contract.js';
-import { changesOf, evaluateImpact, IMPACT_EXAMPLES_PER_KIND, ruleOf, type ImpactIdentity, type ImpactModel } from './impact.rules.js';
+import { changesOf, evaluateImpact, IMPACT_EXAMPLES_PER_KIND, ImpactRuleKind, ruleOf, type ImpactIdentity, type ImpactModel } from './impact.rules.js';
 
 /**
  * Counting an impact preview as identities stream through it (batch by batch, in bounded memory: the
@@ -75,6 +75,9 @@ export function tallyIdentity(tally: ImpactTally, identity: ImpactIdentity): voi
   if (isChanged) tally.changedAny += 1;
 }
 
+/** Ties in the rule breakdown list the default first and identity overrides last. */
+const KIND_ORDER: readonly string[] = [ImpactRuleKind.ENVIRONMENT_DEFAULT, ImpactRuleKind.SEGMENT_OVERRIDE, ImpactRuleKind.IDENTITY_OVERRIDE];
+
 /** The tally as the API shows it: rules with most identities first. */
 export function featureImpactsOf(tally: ImpactTally): FeatureImpactWire[] {
   return tally.features.map((f) => ({
@@ -82,7 +85,7 @@ export function featureImpactsOf(tally: ImpactTally): FeatureImpactWire[] {
     feature_name: f.featureName,
     identities_evaluated: f.evaluated,
     changed: { ...f.changed },
-    rules: [...f.rules.values()].map((r) => ({ ...r })).sort((a, b) => b.identities - a.identities || (a.segment_id ?? 0) - (b.segment_id ?? 0)),
+    rules: [...f.rules.values()].map((r) => ({ ...r })).sort((a, b) => b.identities - a.identities || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.segment_id ?? 0) - (b.segment_id ?? 0)),
     examples: { enabled: [...f.examples.enabled], value: [...f.examples.value], variant: [...f.examples.variant] },
     has_provisional_buckets: tally.model.hasProvisionalBuckets,
   }));

@@ -60,6 +60,8 @@ export interface ImpactModel {
   segments: ReadonlyMap<number, { name: string; isPercentageSplit: boolean }>;
   /** Whether a variant split of an override the change adds is estimated (no state id to hash with yet). */
   hasProvisionalBuckets: boolean;
+  /** Each identity's overrides of the previewed features, live and candidate side (the same override), by identifier. */
+  identityOverrides: ReadonlyMap<string, readonly FeatureStateDocument[]>;
 }
 
 /** An identity as stored: database id, identifier and traits. */
@@ -135,7 +137,8 @@ function collectTraitKeys(rules: readonly SegmentRuleDocument[], keys: Set<strin
 /**
  * The preview document for `features` against the live document `live`: the previewed features, live
  * and candidate side by side, the segments overriding either, and no identity overrides (they are
- * passed per identity, see `evaluateImpact`). Throws when a feature is not in the document.
+ * passed per identity from `identityOverrides`, see `evaluateImpact`). Throws when a feature is not in
+ * the document.
  */
 export function buildImpactModel(live: EnvironmentDocument, features: readonly ImpactFeatureInput[]): ImpactModel {
   const ids = new Set(features.map((f) => f.featureId));
@@ -162,24 +165,24 @@ export function buildImpactModel(live: EnvironmentDocument, features: readonly I
   const segments: SegmentDocument[] = live.project.segments.filter((s) => segmentStates.has(s.id)).map((s) => ({ ...s, feature_states: segmentStates.get(s.id) ?? [] }));
   const keys = new Set<string>();
   const readsAllTraits = segments.some((s) => !collectTraitKeys(s.rules, keys));
-  const document: EnvironmentDocument = {
-    ...live,
-    project: { ...live.project, segments, server_key_only_feature_ids: [] },
-    feature_states: defaults,
-    identity_overrides: live.identity_overrides
-      .map((o) => ({ ...o, identity_features: o.identity_features.filter((fs) => ids.has(fs.feature.id)) }))
-      .filter((o) => o.identity_features.length > 0),
-  };
+  // An identity override is outside versions: the same override decides both sides.
+  const identityOverrides = new Map<string, FeatureStateDocument[]>();
+  for (const o of live.identity_overrides) {
+    const own = o.identity_features.filter((fs) => ids.has(fs.feature.id));
+    if (own.length > 0) identityOverrides.set(o.identifier, own.flatMap((fs) => [fs, { ...fs, feature: candidateFeature(fs.feature) }]));
+  }
+  const document: EnvironmentDocument = { ...live, project: { ...live.project, segments, server_key_only_feature_ids: [] }, feature_states: defaults, identity_overrides: [] };
   return {
     document,
     featureIds: features.map((f) => f.featureId),
     traitKeys: readsAllTraits ? null : [...keys].sort(),
     segments: new Map(segments.map((s) => [s.id, { name: s.name, isPercentageSplit: hasPercentageSplit(s.rules) }])),
     hasProvisionalBuckets,
+    identityOverrides,
   };
 }
 
-/** One feature's flag for one identity, live and under the change. */
+/** One feature's flag for one identity, live and under the change (`next.feature.id` is the negated id). */
 export interface ImpactPair {
   featureId: number;
   live: EvaluatedFlag;
@@ -190,15 +193,13 @@ export interface ImpactPair {
 export function evaluateImpact(model: ImpactModel, identity: ImpactIdentity): ImpactPair[] {
   const doc = model.document;
   const key = identityHashKey({ environmentApiKey: doc.api_key, identifier: identity.identifier, identityId: identity.id, useCompositeKey: doc.use_identity_composite_key_for_hashing });
-  const own = doc.identity_overrides.find((o) => o.identifier === identity.identifier)?.identity_features ?? [];
-  // An identity override is outside versions: the same override decides both sides.
-  const overrides = own.flatMap((fs) => [fs, { ...fs, feature: candidateFeature(fs.feature) }]);
+  const overrides = model.identityOverrides.get(identity.identifier) ?? [];
   const flags = getIdentityFeatureStates(doc, { identifier: identity.identifier, key, overrides }, identity.traits, { hideDisabledFlags: false, excludeServerKeyOnly: false });
   const byId = new Map(flags.map((f) => [f.feature.id, f]));
   return model.featureIds.flatMap((featureId) => {
     const live = byId.get(featureId);
     const next = byId.get(-featureId);
-    return live && next ? [{ featureId, live, next: { ...next, feature: live.feature } }] : [];
+    return live && next ? [{ featureId, live, next }] : [];
   });
 }
 
