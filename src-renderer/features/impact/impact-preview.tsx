@@ -31,7 +31,7 @@ function RuleBars({ impact }: { impact: FeatureImpact }) {
               <span className="impact-bar-changed" style={{ width: `${changedShare}%` }} />
             </span>
             <span className="impact-rule-counts">
-              {n(rule.identities)} decided · {rule.changed === 0 ? 'no change' : `${n(rule.changed)} change`}
+              {n(rule.identities)} decided · {rule.changed === 0 ? 'no change' : `${n(rule.changed)} changed`}
               {rule.variant_split > 0 && ` · ${n(rule.variant_split)} by variation split`}
             </span>
           </li>

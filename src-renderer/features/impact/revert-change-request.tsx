@@ -63,7 +63,7 @@ export function RevertChangeRequest({ changeRequest: cr, onReverted }: Props) {
       <p className="muted">
         Gives every feature it changed the content it had before, as new versions{needsApproval ? ', through a new change request (this environment requires approvals)' : ''}. History keeps both.
       </p>
-      <ImpactPreviewPanel controls={controls} subject="the revert" unavailable={null} />
+      {!result && <ImpactPreviewPanel controls={controls} subject="the revert" unavailable={null} />}
       {conflicts && (
         <div role="alert" className="conflict-note">
           <p>Nothing was reverted: {conflicts.length === 1 ? 'a feature' : `${conflicts.length} features`} changed again since this change request was committed.</p>
