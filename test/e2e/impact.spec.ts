@@ -87,7 +87,7 @@ describe('impact preview and revert in Chromium against a real server', () => {
       await impact.getByRole('button', { name: 'Preview impact' }).click();
       await impact.getByText('Changes the value for 10 of 30 known identities (33.3% affected).').waitFor();
       expect(await impact.getByRole('list', { name: 'By deciding rule' }).getByRole('listitem').allTextContents()).toEqual([
-        'Environment default20 decided · no changed',
+        'Environment default20 decided · no change',
         'Segment “beta_users”10 decided · 10 changed',
       ]);
       await screenshotFullPage(page, 'impact-draft-panel');

@@ -60,7 +60,7 @@ describe('impact preview on the change-request page', () => {
     expect((await within(region).findByText(/^Changes the value/, {}, { timeout: 3000 })).textContent).toBe('Changes the value for 1,204 of 48,310 known identities (2.5% affected).');
     const rules = within(region).getByRole('list', { name: 'By deciding rule' });
     expect(within(rules).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
-      'Environment default47,106 decided · no changed',
+      'Environment default47,106 decided · no change',
       'Segment “beta_users” (percentage split)1,204 decided · 1,204 changed',
     ]);
     expect(within(region).getByText('user-3, user-9').closest('div')?.textContent).toBe('Value changesuser-3, user-9');
