@@ -405,6 +405,7 @@ const cases: Record<OperationId, WalkCase> = {
   },
   createChangeRequest: { need: E('CREATE_CHANGE_REQUEST'), call: async (w) => ({ params: { api_key: (await crWalk(w)).env.api_key }, body: await crBody(w) }) },
   listChangeRequests: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ query: { environment: (await crWalk(w)).env.id } }) },
+  listEnvironmentChangeRequests: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { api_key: (await crWalk(w)).env.api_key } }) },
   getChangeRequest: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   getChangeRequestDiff: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   // The organisation admin made these requests: as their author it may edit them; others need UPDATE_FEATURE_STATE.
@@ -456,6 +457,7 @@ const cases: Record<OperationId, WalkCase> = {
   },
   listProjectAuditLogs: { need: P('VIEW_AUDIT_LOG'), call: (w) => ({ params: { project_pk: w.project } }) },
   getAuditLogIntegrity: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
+  listOrganisationAuditLogs: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
 
   listProjects: { need: { kind: 'signedIn' }, call: () => ({}) },
   createProject: {
