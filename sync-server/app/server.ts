@@ -41,6 +41,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     db, clock, logger, bodyLimitBytes: config.bodyLimitBytes, rendererDir: config.rendererDir,
     email: { smtpUrl: config.smtpUrl, from: config.emailFrom },
     databaseUrl: config.databaseUrl,
+    // A delivery in flight is held for its timeout plus the lease: it cannot outlast the timeout while its worker lives.
+    jobLeaseMs: config.workerLeaseMs,
+    webhooks: { timeoutMs: config.webhookTimeoutMs, leaseMs: config.webhookTimeoutMs + config.workerLeaseMs },
   });
   const address = await built.app.listen({ port: config.port, host: config.host });
   built.services.jobs.start();
