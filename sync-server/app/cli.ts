@@ -6,6 +6,8 @@ import { migrateToLatest } from '../platform/migrations/migrate.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { createOrganisationWithAdmin } from '../modules/organisations/organisation-bootstrap.js';
 import { AppError } from '../../src-shared/errors/app-error.js';
+import { backupSqlite, BackupRefused, postgresBackupAdvice, restoreSqlite } from '../platform/database/sqlite-backup.js';
+import type { Config } from './config.js';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -14,7 +16,36 @@ Commands:
       Create an organisation and its first admin user (uses DATABASE_URL or FLAGDESK_DATA_DIR).
   migrate
       Apply database migrations and exit.
+  backup <file>
+      Copy the SQLite database into a new file <file>, consistent, while the server runs (SQLite only;
+      on PostgreSQL it prints the pg_dump / pg_restore commands to use).
+  restore <file> [--force]
+      Replace the SQLite database in FLAGDESK_DATA_DIR with the backup <file>. Refuses while a server runs
+      on it; asks for --force when it already holds data.
 `;
+
+/** `backup` / `restore`: they work on the database file, so they never open it through the server's pool. */
+async function runFileCommand(command: 'backup' | 'restore', rest: string[], config: Config): Promise<number> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { force: { type: 'boolean' } } });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write(`${command} needs exactly one <file>\n\n${USAGE}`);
+    return 2;
+  }
+  if (config.databaseUrl) {
+    process.stderr.write(`${postgresBackupAdvice()}\n`);
+    return 2;
+  }
+  const database = join(config.dataDir, 'flagdesk.sqlite');
+  if (command === 'backup') {
+    const r = await backupSqlite(database, file);
+    process.stdout.write(`Backed up ${database} to ${file} (${r.bytes} bytes).\n`);
+  } else {
+    const r = await restoreSqlite(file, database, { force: values.force === true });
+    process.stdout.write(`Restored ${file} into ${database} (${r.migrations} migrations; newer ones run at the next start).\n`);
+  }
+  return 0;
+}
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
@@ -23,6 +54,7 @@ async function main(): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  if (command === 'backup' || command === 'restore') return runFileCommand(command, rest, config);
   const db = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: join(config.dataDir, 'flagdesk.sqlite') });
   try {
     await migrateToLatest(db);
@@ -50,7 +82,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof AppError) {
+    if (error instanceof ConfigError || error instanceof AppError || error instanceof BackupRefused) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { buildApp, type BuiltApp } from './build-app.js';
 import { openDatabase, type Db } from '../platform/database/database.js';
 import { migrateToLatest } from '../platform/migrations/migrate.js';
+import { markServerRunning } from '../platform/database/server-lock.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { createOrganisationWithAdmin, isDatabaseEmpty } from '../modules/organisations/organisation-bootstrap.js';
 
@@ -20,7 +21,10 @@ export interface RunningServer extends BuiltApp {
 /** Opens the database, migrates, bootstraps the first admin if configured, and listens. */
 export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel });
-  const db = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: join(config.dataDir, 'flagdesk.sqlite') });
+  const sqliteFile = join(config.dataDir, 'flagdesk.sqlite');
+  const db = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile });
+  // `restore` refuses to replace the SQLite file of a running server.
+  const unmark = config.databaseUrl ? () => {} : markServerRunning(sqliteFile);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
@@ -63,6 +67,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         clearTimeout(force);
         await built.services.jobs.stop();
         await db.close();
+        unmark();
       })();
       return stopping;
     },
