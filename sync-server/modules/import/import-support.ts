@@ -1,8 +1,25 @@
 import type { Principal } from '../access/principal.js';
-import type { AppServices } from '../../app/services.js';
+import type { ProjectsService } from '../projects/projects.service.js';
+import type { EnvironmentsService } from '../environments/environments.service.js';
+import type { FeaturesService } from '../features/features.service.js';
+import type { FeatureStatesService } from '../features/feature-states.service.js';
+import type { SegmentsService } from '../segments/segments.service.js';
+import type { FeatureSegmentsService } from '../segments/feature-segments.service.js';
+import type { IdentitiesService } from '../identities/identities.service.js';
 
-/** The Flagdesk services the import writes through (never their stores: ARCHITECTURE "a module uses another module's service"). */
-export type ImportTarget = Pick<AppServices, 'projects' | 'environments' | 'features' | 'featureStates' | 'segments' | 'featureSegments' | 'identities'>;
+/**
+ * The Flagdesk services the import writes through, never their stores or tables: each write is the
+ * owner's own command, with its audit entry, events and document revision.
+ */
+export interface ImportTarget {
+  projects: ProjectsService;
+  environments: EnvironmentsService;
+  features: FeaturesService;
+  featureStates: FeatureStatesService;
+  segments: SegmentsService;
+  featureSegments: FeatureSegmentsService;
+  identities: IdentitiesService;
+}
 
 export const ImportedKind = {
   PROJECT: 'projects',
@@ -12,6 +29,7 @@ export const ImportedKind = {
   SEGMENT: 'segments',
   FEATURE_STATE: 'feature states',
   SEGMENT_OVERRIDE: 'segment overrides',
+  OVERRIDE_ORDER: 'override orders',
   IDENTITY: 'identities',
   TRAIT: 'traits',
   IDENTITY_OVERRIDE: 'identity overrides',
