@@ -50,6 +50,12 @@ async function runImport(rest: string[], config: Config, db: Db): Promise<number
     process.stderr.write(`import-flagsmith needs --url, --token and a Flagdesk admin (--admin-email and --admin-password)\n\n${USAGE}`);
     return 2;
   }
+  for (const name of ['organisation', 'source-organisation'] as const) {
+    if (values[name] !== undefined && !/^[1-9]\d*$/.test(values[name])) {
+      process.stderr.write(`--${name} must be an organisation id (a positive integer), got "${values[name]}"\n`);
+      return 2;
+    }
+  }
   const services = createServices({ db, clock: systemClock });
   const { key } = await services.auth.login(email, password);
   try {
