@@ -9,7 +9,7 @@ import { HttpClient } from '../../support/http-client.js';
 import { seedOrganisation, servedFlags, type SeededOrganisation } from '../../support/seed-over-http.js';
 
 // Real server processes on a shared, busy machine: generous limits (no timing is asserted).
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 60_000 });
 
 const ADMIN = { FLAGDESK_ADMIN_EMAIL: 'ops@example.com', FLAGDESK_ADMIN_PASSWORD: 'ops-password' };
 
@@ -33,7 +33,7 @@ describe('backup and restore', () => {
 
   test('SQLite: a backup taken while the server runs restores into a fresh data dir that serves the same flags and verifies its audit chain', async () => {
     const dataDir = tempDataDir();
-    const server = await startServerProcess({ FLAGDESK_DATA_DIR: dataDir, ...ADMIN });
+    const server = await startServerProcess({ FLAGDESK_DATA_DIR: dataDir, ...ADMIN }, 90_000);
     servers.push(server);
     const seeded = await seedOrganisation(await new HttpClient(server.url).login(ADMIN.FLAGDESK_ADMIN_EMAIL, ADMIN.FLAGDESK_ADMIN_PASSWORD));
     const before = await snapshot(server.url, seeded);
@@ -62,7 +62,7 @@ describe('backup and restore', () => {
     expect({ status: over.status, output: over.output.trim() }).toEqual({ status: 2, output: `${join(freshDir, 'flagdesk.sqlite')} already holds data. Restoring replaces all of it; run again with --force to do that.` });
     expect(runCli(['restore', file, '--force'], { FLAGDESK_DATA_DIR: freshDir }).status).toBe(0);
 
-    const second = await startServerProcess({ FLAGDESK_DATA_DIR: freshDir });
+    const second = await startServerProcess({ FLAGDESK_DATA_DIR: freshDir }, 90_000);
     servers.push(second);
     expect(await snapshot(second.url, seeded)).toEqual(before);
   });
@@ -93,7 +93,7 @@ describe('backup and restore', () => {
     const source = await createTestDb('postgres');
     dropAfter.push(() => source.drop());
     await source.db.close();
-    const server = await startServerProcess({ DATABASE_URL: source.location, ...ADMIN });
+    const server = await startServerProcess({ DATABASE_URL: source.location, ...ADMIN }, 90_000);
     servers.push(server);
     const seeded = await seedOrganisation(await new HttpClient(server.url).login(ADMIN.FLAGDESK_ADMIN_EMAIL, ADMIN.FLAGDESK_ADMIN_PASSWORD));
     const before = await snapshot(server.url, seeded);
@@ -111,7 +111,7 @@ describe('backup and restore', () => {
     dropAfter.push(() => dropDatabase(name));
     execFileSync(`${bin}pg_restore`, ['--no-owner', '--exit-on-error', `--dbname=${restoredUrl}`, dump]);
 
-    const second = await startServerProcess({ DATABASE_URL: restoredUrl });
+    const second = await startServerProcess({ DATABASE_URL: restoredUrl }, 90_000);
     servers.push(second);
     expect(await snapshot(second.url, seeded)).toEqual(before);
   });

@@ -5,7 +5,7 @@ import { HttpClient } from '../../support/http-client.js';
 import { seedOrganisation, servedFlags, type SeededOrganisation } from '../../support/seed-over-http.js';
 
 // Real server processes on a shared, busy machine: generous limits (no timing is asserted).
-vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 });
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const SOURCE_ADMIN = { email: 'source@example.com', password: 'source-password' };
 const TARGET_ADMIN = { FLAGDESK_ADMIN_EMAIL: 'ops@example.com', FLAGDESK_ADMIN_PASSWORD: 'ops-password' };
@@ -63,7 +63,7 @@ describe.each(DIALECTS)('import-flagsmith into a Flagdesk server on %s', (dialec
   }
 
   beforeAll(async () => {
-    source = await startServerProcess({ FLAGDESK_DATA_DIR: tempDataDir(), FLAGDESK_ADMIN_EMAIL: SOURCE_ADMIN.email, FLAGDESK_ADMIN_PASSWORD: SOURCE_ADMIN.password });
+    source = await startServerProcess({ FLAGDESK_DATA_DIR: tempDataDir(), FLAGDESK_ADMIN_EMAIL: SOURCE_ADMIN.email, FLAGDESK_ADMIN_PASSWORD: SOURCE_ADMIN.password }, 90_000);
     const sourceApi = await new HttpClient(source.url).login(SOURCE_ADMIN.email, SOURCE_ADMIN.password);
     sourceToken = sourceApi.token;
     seeded = await seedOrganisation(sourceApi);
@@ -76,7 +76,7 @@ describe.each(DIALECTS)('import-flagsmith into a Flagdesk server on %s', (dialec
       targetStorage = { DATABASE_URL: pgDb.location };
     }
     // The target runs while the import writes into its database, as an operator would do it.
-    target = await startServerProcess({ ...targetStorage, ...TARGET_ADMIN });
+    target = await startServerProcess({ ...targetStorage, ...TARGET_ADMIN }, 90_000);
     firstRun = runImport();
   });
 

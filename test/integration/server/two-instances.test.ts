@@ -8,7 +8,7 @@ import { eventually, HttpClient } from '../../support/http-client.js';
 import { openDatabase, type Db } from '../../../sync-server/platform/database/database.js';
 
 // Real server processes on a shared, busy machine: generous limits (no timing is asserted).
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 /** The pids under `pid` (tsx runs the server in a child process), deepest first. */
 function descendants(pid: number): number[] {
@@ -64,7 +64,7 @@ describe.skipIf(!DIALECTS.includes('postgres'))('two server instances on one Pos
   let feature: number;
   let stateId: number;
 
-  const startInstance = () => startServerProcess({ DATABASE_URL: url, ...INSTANCE_ENV });
+  const startInstance = () => startServerProcess({ DATABASE_URL: url, ...INSTANCE_ENV }, 90_000);
   const backends = () => [a, b].filter((s): s is ServerProcess => s !== undefined).map((s) => s.url);
   const flagValue = async (envKey: string) => (await api.sdk('getSdkFlags', envKey)).find((f: any) => f.feature.id === feature)?.feature_state_value;
 
