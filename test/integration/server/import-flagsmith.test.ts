@@ -122,6 +122,10 @@ describe.each(DIALECTS)('import-flagsmith into a Flagdesk server on %s', (dialec
     expect(second.status).toBe(0);
     expect(await auditCount()).toBe(before);
     expect(withVariantsMasked(await targetFlags())).toEqual(withVariantsMasked(sourceFlags));
+    // The import's writes (from the CLI process, beside the running server) are in the audit chain.
+    const api = await targetApi();
+    const organisation = (await api.call('listOrganisations')).results[0].id as number;
+    expect(await api.call('getAuditLogIntegrity', { organisation_pk: organisation })).toMatchObject({ is_valid: true, first_broken: null });
   });
 
   test('a token the source refuses stops the import with a clear message and writes nothing', async () => {
