@@ -50,6 +50,8 @@ export interface BuildAppDeps {
   email?: EmailSettings;
   /** Webhook delivery tuning (timeouts, attempts, backoff); tests shorten them. */
   webhooks?: WebhookDeliveryOptions;
+  /** Lease of a claimed background job (renewed while it runs); a dead instance's jobs are taken over after it. Default 60 s. */
+  jobLeaseMs?: number;
   /** PostgreSQL connection string for the sync live stream's LISTEN (ADR 0006); absent: the stream polls the change feed. */
   databaseUrl?: string | undefined;
 }
@@ -87,7 +89,7 @@ function installBodyValidator(app: HttpApp): void {
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
   const services = createServices(
-    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
+    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.jobLeaseMs ? { leaseMs: deps.jobLeaseMs } : {}) }) },
     { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl },
   );
   const app = Fastify({
