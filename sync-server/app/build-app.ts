@@ -30,6 +30,7 @@ import { registerSegmentRoutes } from '../modules/segments/segments.routes.js';
 import { registerIdentityRoutes } from '../modules/identities/identities.routes.js';
 import { registerSdkRoutes } from '../modules/sdk/sdk.routes.js';
 import { registerVersionRoutes } from '../modules/versions/versions.routes.js';
+import { registerImpactRoutes } from '../modules/impact/impact.routes.js';
 import { registerReleasePipelineRoutes } from '../modules/release-pipelines/release-pipelines.routes.js';
 import { registerMigrationRoutes } from '../modules/migration/migration.routes.js';
 import { registerExperimentRoutes } from '../modules/experiments/experiments.routes.js';
@@ -50,6 +51,8 @@ export interface BuildAppDeps {
   email?: EmailSettings;
   /** Webhook delivery tuning (timeouts, attempts, backoff); tests shorten them. */
   webhooks?: WebhookDeliveryOptions;
+  /** Lease of a claimed background job (renewed while it runs); a dead instance's jobs are taken over after it. Default 60 s. */
+  jobLeaseMs?: number;
   /** PostgreSQL connection string for the sync live stream's LISTEN (ADR 0006); absent: the stream polls the change feed. */
   databaseUrl?: string | undefined;
 }
@@ -89,7 +92,7 @@ function installBodyValidator(app: HttpApp): void {
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
   const services = createServices(
-    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
+    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.jobLeaseMs ? { leaseMs: deps.jobLeaseMs } : {}) }) },
     { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl },
   );
   const app = Fastify({
@@ -144,6 +147,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   registerExperimentRoutes(app, services.experiments);
   registerSyncRoutes(app, services.sync);
   registerChangeRequestRoutes(app, services.changeRequests);
+  registerImpactRoutes(app, services.impact, services.changeRequests);
 
   if (deps.rendererDir && existsSync(deps.rendererDir)) {
     await app.register(fastifyStatic, {

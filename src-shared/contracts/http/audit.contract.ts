@@ -92,6 +92,18 @@ export const auditRoutes = defineRoutes({
     response: Paginated(AuditLogSchema),
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],
   },
+  listOrganisationAuditLogs: {
+    method: 'GET',
+    url: '/api/v1/organisations/:organisation_pk/audit/',
+    summary: "An organisation's audit-log entries, newest first (organisation admins only), with the same filters as /audit/.",
+    tag: 'audit',
+    auth: 'admin',
+    params: Type.Object({ organisation_pk: IdParam }),
+    querystring: Type.Object(AuditQuery),
+    successStatus: 200,
+    response: Paginated(AuditLogSchema),
+    errors: ['NOT_FOUND', 'PERMISSION_DENIED'],
+  },
   getAuditLogIntegrity: {
     method: 'GET',
     url: '/api/v1/organisations/:organisation_pk/audit-log-integrity/',

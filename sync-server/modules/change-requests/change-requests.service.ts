@@ -19,6 +19,8 @@ import { bumpDocumentRevision } from '../sdk/document-revision.js';
 import type { VersionContentRef, VersionsService } from '../versions/versions.service.js';
 import { conflictToWire, parseContent } from '../versions/version-content-rows.js';
 import { assigneeEmail, approvedEmail } from './change-request-emails.js';
+import { createChangeRequestReverts, type ChangeRequestImpactSubject } from './change-request-revert.js';
+import type { RevertResultWire } from '../../../src-shared/contracts/http/impact.contract.js';
 import type { ChangeRequestRecord, ChangeRequestsStore, ChangeSetRecord, CrEnvironmentRef } from './change-requests.store.js';
 
 type Page = { offset: number; limit: number };
@@ -45,7 +47,8 @@ type Versions = Pick<VersionsService, 'composeChange' | 'liveVersionContent' | '
  */
 export interface ChangeRequestsService {
   create(p: Principal, apiKey: string, input: ChangeRequestCreateInput): Promise<ChangeRequestWire>;
-  list(p: Principal, filter: { environment: number; committed?: boolean | undefined; search?: string | undefined }, page: Page): Promise<{ total: number; items: ChangeRequestWire[] }>;
+  /** `environment` by id, or (Flagsmith's `list-change-requests`) by its client-side key. */
+  list(p: Principal, filter: { environment: number | { apiKey: string }; committed?: boolean | undefined; search?: string | undefined; featureId?: number | undefined }, page: Page): Promise<{ total: number; items: ChangeRequestWire[] }>;
   get(p: Principal, id: number): Promise<ChangeRequestWire>;
   update(p: Principal, id: number, input: ChangeRequestUpdateInput): Promise<ChangeRequestWire>;
   remove(p: Principal, id: number): Promise<void>;
@@ -53,6 +56,13 @@ export interface ChangeRequestsService {
   commit(p: Principal, id: number): Promise<ChangeRequestWire>;
   rebase(p: Principal, id: number, input: RebaseInput | undefined): Promise<ChangeRequestWire>;
   diff(p: Principal, id: number): Promise<ChangeRequestDiffWire>;
+  /**
+   * What an impact preview of the request evaluates (issue 14): its pending change sets as they would be
+   * published now, or with `revert`, the content each feature had before the committed request.
+   */
+  impactSubject(p: Principal, id: number, options: { revert: boolean }): Promise<ChangeRequestImpactSubject>;
+  /** Reverts a committed request in one step (see `createChangeRequestReverts`). */
+  revert(p: Principal, id: number, input: { skip_conflicting?: boolean | undefined; description?: string | null | undefined }): Promise<RevertResultWire>;
 }
 
 function precondition(message: string, details: Record<string, unknown>): AppError {
@@ -284,7 +294,24 @@ export function createChangeRequestsService(deps: { db: Db; clock: Clock; store:
     return { changeRequest: { id: cr.id, title: cr.title }, notify: [...(authorEmail ? [authorEmail] : []), ...notify] };
   });
 
+  const reverts = createChangeRequestReverts({
+    db,
+    store,
+    access,
+    versions,
+    nowIso,
+    load,
+    record,
+    async pendingContents(ex, cr) {
+      const view = await viewOf(ex, cr);
+      return view.sets.filter((s) => s.isPending).map((s) => ({ featureId: s.record.featureId, content: s.toPublish ?? s.mine, isMerged: s.toPublish !== null && s.toPublish !== s.mine }));
+    },
+  });
+
   return {
+    impactSubject: reverts.impactSubject,
+    revert: reverts.revert,
+
     async create(p, apiKey, input) {
       const scope = await access.assertEnvironmentByApiKey(p, apiKey, EnvironmentPermission.CREATE_CHANGE_REQUEST);
       const title = trimmedTitle(input.title);
@@ -318,8 +345,11 @@ export function createChangeRequestsService(deps: { db: Db; clock: Clock; store:
     },
 
     async list(p, filter, page) {
-      await access.assertEnvironment(p, filter.environment, EnvironmentPermission.VIEW_ENVIRONMENT);
-      const { total, items } = await store.list(k, filter.environment, filter, page);
+      const environmentId =
+        typeof filter.environment === 'number'
+          ? (await access.assertEnvironment(p, filter.environment, EnvironmentPermission.VIEW_ENVIRONMENT)).environmentId
+          : (await access.assertEnvironmentByApiKey(p, filter.environment.apiKey, EnvironmentPermission.VIEW_ENVIRONMENT)).environmentId;
+      const { total, items } = await store.list(k, environmentId, filter, page);
       const out: ChangeRequestWire[] = [];
       for (const cr of items) out.push(await toWire(k, await viewOf(k, cr)));
       return { total, items: out };

@@ -6,6 +6,7 @@ import { runReplicationBench } from './replication.bench.js';
 import { runSdkBench } from './sdk.bench.js';
 import { runVersionsBench } from './versions.bench.js';
 import { runVisibleBench } from './visible.bench.js';
+import { runImpactBench } from './impact.bench.js';
 
 /** One measured figure of a section. */
 export interface BenchMetric {
@@ -35,5 +36,6 @@ export const benchSections: BenchSection[] = [
   { name: 'peer', description: 'Unleash beside Flagdesk on its own PostgreSQL database (UNLEASH_DIR), interleaved ratios', run: runPeerBench },
   { name: 'events', description: 'webhook fan-out throughput and lag; audit list latency over 100k entries', run: runEventsBench },
   { name: 'versions', description: 'v2 publish latency, listing 10,000 versions, enabling v2 on 2,000 features, document rebuild after a publish', run: runVersionsBench },
+  { name: 'impact', description: 'impact preview of a draft with 5 segment overrides over 100,000 identities × 10 traits, peak RSS', run: runImpactBench },
   { name: 'replication', description: 'Chromium replica: first replication of 2,000 features × 10 versions, publish → shown on another page', run: runReplicationBench },
 ];
