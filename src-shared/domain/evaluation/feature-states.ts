@@ -7,7 +7,7 @@ import type {
   SegmentDocument,
 } from '../../contracts/sdk/environment-document.schema.js';
 import { buildEvaluationContext } from './context.js';
-import { compileEnvironmentDocument, evaluateIdentity, type CompiledDocument } from './compiled-document.js';
+import { compileEnvironmentDocument, evaluateIdentity } from './compiled-document.js';
 import { isContextInSegment } from './segment-evaluator.js';
 
 export { buildEvaluationContext };
@@ -138,13 +138,5 @@ export function getIdentityFeatureStates(
   traits: readonly TraitInput[],
   options: EvaluationOptions = {},
 ): EvaluatedFlag[] {
-  let compiled = compiledDocuments.get(doc);
-  if (!compiled) {
-    compiled = compileEnvironmentDocument(doc);
-    compiledDocuments.set(doc, compiled);
-  }
-  return evaluateIdentity(compiled, identity, traits, options);
+  return evaluateIdentity(compileEnvironmentDocument(doc), identity, traits, options);
 }
-
-/** Documents are values: one compiled per document object, for callers that evaluate many identities on it (impact previews). */
-const compiledDocuments = new WeakMap<EnvironmentDocument, CompiledDocument>();
