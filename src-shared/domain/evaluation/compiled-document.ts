@@ -1,15 +1,14 @@
-import type { EnvironmentDocument, FeatureStateDocument, MultivariateFeatureStateValueDocument, SegmentDocument } from '../../contracts/sdk/environment-document.schema.js';
+import type { EnvironmentDocument, FeatureStateDocument, SegmentDocument } from '../../contracts/sdk/environment-document.schema.js';
 import { buildEvaluationContext } from './context.js';
 import type { EvaluatedFlag, EvaluationOptions, IdentityInput, TraitInput } from './feature-states.js';
-import { getHashedPercentageForObjectIds } from './hashing.js';
-import { featureStateHashKey, sortMultivariateValues } from './multivariate.js';
+import { getMultivariateVariant } from './multivariate.js';
 import { pythonStr } from './python-values.js';
 import { isContextInSegment, type SegmentToEvaluate } from './segment-evaluator.js';
 
 /**
  * An environment document prepared for evaluating many identities: what does not depend on the identity
  * is worked out once (which segments override anything, each feature's segment overrides in the order
- * they win, multivariate allocations in walking order, reasons, the server-key-only set), so evaluating
+ * they win, reasons, the server-key-only set), so evaluating
  * an identity is one membership test per overriding segment and one lookup per feature. The result is
  * the same as `getIdentityFeatureStates` gives (a unit test holds the two together on the engine test data).
  */
@@ -33,31 +32,6 @@ interface CompiledFeature {
 /** Segment overrides without priority rank after every prioritised one (the engine's DEFAULT_PRIORITY). */
 const DEFAULT_PRIORITY = Number.POSITIVE_INFINITY;
 const IDENTITY_OVERRIDE_REASON = 'TARGETING_MATCH; segment=identity_overrides';
-
-/** Allocations in walking order, per feature state (sorting by id as a big integer is not free). */
-const sortedAllocations = new WeakMap<FeatureStateDocument, MultivariateFeatureStateValueDocument[]>();
-
-function allocationsOf(featureState: FeatureStateDocument): MultivariateFeatureStateValueDocument[] {
-  let sorted = sortedAllocations.get(featureState);
-  if (!sorted) {
-    sorted = sortMultivariateValues(featureState.multivariate_feature_state_values);
-    sortedAllocations.set(featureState, sorted);
-  }
-  return sorted;
-}
-
-/** `getMultivariateVariant` with the allocations sorted once per feature state. */
-function variantOf(featureState: FeatureStateDocument, identityKey: string): MultivariateFeatureStateValueDocument | null {
-  if (featureState.multivariate_feature_state_values.length === 0) return null;
-  const percentage = getHashedPercentageForObjectIds([featureStateHashKey(featureState), identityKey]);
-  let start = 0;
-  for (const value of allocationsOf(featureState)) {
-    const limit = value.percentage_allocation + start;
-    if (start <= percentage && percentage < limit) return value;
-    start = limit;
-  }
-  return null;
-}
 
 export function compileEnvironmentDocument(doc: EnvironmentDocument): CompiledDocument {
   const segments: CompiledDocument['segments'][number][] = [];
@@ -92,7 +66,7 @@ export function compileEnvironmentDocument(doc: EnvironmentDocument): CompiledDo
 
 /** The flag a feature state gives an identity (the feature as the environment default carries it). */
 function decide(feature: FeatureStateDocument['feature'], featureState: FeatureStateDocument, identityKey: string, kind: Pick<EvaluatedFlag, 'source' | 'segment' | 'reason'>): EvaluatedFlag {
-  const variant = variantOf(featureState, identityKey);
+  const variant = getMultivariateVariant(featureState, identityKey);
   return {
     feature,
     enabled: featureState.enabled,
