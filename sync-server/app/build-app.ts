@@ -12,6 +12,8 @@ import type { Clock } from '../platform/clock/clock.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuthHook } from './http/auth-hook.js';
+import { answerFrameworkError, installInputGuards } from './http/input-guards.js';
+import { MAX_PATH_PARAM_LENGTH } from '../../src-shared/contracts/http/route-contract.js';
 import type { HttpApp } from './http/http-app.js';
 import { createServices, type AppServices } from './services.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
@@ -94,6 +96,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
 
   const routes: BuiltApp['routes'] = [];
@@ -105,6 +109,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   installBodyValidator(app);
   installErrorHandler(app);
   installAuthHook(app, services.auth);
+  installInputGuards(app);
 
   await app.register(swagger, {
     openapi: {
