@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../../errors/app-error.js';
+import { checkPythonRegex } from '../evaluation/python-regex.js';
 
 /**
  * Segment rules as the Flagsmith Admin API takes and gives them: a tree of rules (`ALL`, `ANY`, `NONE`),
@@ -101,12 +102,8 @@ export function checkConditionValue(operator: SegmentOperator, value: string | n
   if (value.length > CONDITION_VALUE_MAX_LENGTH) return `must be at most ${CONDITION_VALUE_MAX_LENGTH} characters`;
   switch (operator) {
     case SegmentOperator.REGEX:
-      try {
-        new RegExp(value);
-        return undefined;
-      } catch (e) {
-        return `is not a valid regular expression (${(e as Error).message})`;
-      }
+      // Evaluated in linear time (RE2); a pattern that engine cannot run is refused here, not ignored later.
+      return checkPythonRegex(value);
     case SegmentOperator.PERCENTAGE_SPLIT: {
       const n = parseDecimal(value);
       return n === undefined || n < 0 || n > 100 ? 'must be a number from 0 to 100' : undefined;
@@ -233,7 +230,7 @@ function collectIds(rules: readonly SegmentRule[], into: Set<number>): Set<numbe
  *
  * - Items with `delete: true` are dropped, as Flagsmith's serializer does, and do not count.
  * - A segment needs at least one rule; at most `maxConditions` conditions; rules nest at most `maxDepth`.
- * - Each operator's operand is checked: REGEX compiles, PERCENTAGE_SPLIT is 0–100, MODULO is
+ * - Each operator's operand is checked: REGEX compiles for the linear-time engine (RE2), PERCENTAGE_SPLIT is 0–100, MODULO is
  *   `divisor|remainder`; IS_SET / IS_NOT_SET take none; every other operator needs one.
  * - The sent tree replaces the stored one. Ids the client sends back that exist in `previous` are
  *   kept (so a GET → edit → PUT round trip keeps them); other items get fresh ids above every id the
