@@ -77,7 +77,9 @@ function installBodyValidator(app: HttpApp): void {
   app.setValidatorCompiler((route) => {
     // Built on first use, when every shared schema (app.addSchema) is known.
     compilers ??= {
-      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false } }),
+      // Typeless body fields are deliberate (value fields the services type-check, bounded by `maxLength`
+      // when they hold a string; optional bodies with `properties`): strictTypes would only log about them.
+      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false, strictTypes: false } }),
       other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
     };
     return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
