@@ -56,7 +56,7 @@ const ConditionInput = Type.Object({
     Type.Unknown({
       maxLength: CONDITION_VALUE_MAX_LENGTH,
       description:
-        'Operand: a string, number or boolean, kept as text. REGEX: a valid pattern; PERCENTAGE_SPLIT: 0–100; MODULO: "divisor|remainder"; IN: comma-separated values; IS_SET / IS_NOT_SET: none.',
+        'Operand: a string, number or boolean, kept as text. REGEX: a valid pattern; PERCENTAGE_SPLIT: 0–100; MODULO: "divisor|remainder" (any other text is kept and never matches, as in Flagsmith); IN: comma-separated values; IS_SET / IS_NOT_SET: none.',
     }),
   ),
   description: Type.Optional(Nullable(Type.String({ maxLength: CONDITION_DESCRIPTION_MAX_LENGTH }))),
