@@ -12,6 +12,8 @@ import type { Clock } from '../platform/clock/clock.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuthHook } from './http/auth-hook.js';
+import { answerFrameworkError, installInputGuards } from './http/input-guards.js';
+import { MAX_PATH_PARAM_LENGTH } from '../../src-shared/contracts/http/route-contract.js';
 import type { HttpApp } from './http/http-app.js';
 import { createServices, type AppServices } from './services.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
@@ -78,7 +80,9 @@ function installBodyValidator(app: HttpApp): void {
   app.setValidatorCompiler((route) => {
     // Built on first use, when every shared schema (app.addSchema) is known.
     compilers ??= {
-      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false } }),
+      // Typeless body fields are deliberate (value fields the services type-check, bounded by `maxLength`
+      // when they hold a string; optional bodies with `properties`): strictTypes would only log about them.
+      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false, strictTypes: false } }),
       other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
     };
     return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
@@ -97,6 +101,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
 
   const routes: BuiltApp['routes'] = [];
@@ -108,6 +114,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   installBodyValidator(app);
   installErrorHandler(app);
   installAuthHook(app, services.auth);
+  installInputGuards(app);
 
   await app.register(swagger, {
     openapi: {
