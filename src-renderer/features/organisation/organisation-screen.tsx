@@ -64,8 +64,9 @@ export function OrganisationScreen({ organisationId }: { organisationId: number 
               {list.map((user) => (
                 <tr key={user.id}>
                   <th scope="row">
-                    {personOf(user)} {personOf(user) !== user.email && <span className="muted">{user.email}</span>}
-                    {user.id === me && <span className="badge subtle"> you</span>}
+                    {personOf(user)}
+                    {personOf(user) !== user.email && <span className="muted"> {user.email}</span>}
+                    {user.id === me && <span className="badge subtle me">you</span>}
                   </th>
                   <td>
                     <select aria-label={`Role of ${user.email}`} value={user.role} onChange={(e) => void changeRole(user, e.target.value as Role)}>

@@ -70,7 +70,7 @@ export function ChangeRequestSettings({ environment }: { environment: Environmen
         </p>
       )}
       <div className="actions">
-        <span className="muted" role="status">
+        <span className="muted push-left">
           {current === null ? 'Now: changes apply without a change request.' : `Now: ${current === 1 ? 'one approval' : `${current} approvals`} needed.`}
         </span>
         <button type="submit" className="primary" disabled={isSaving || isUnchanged || isInvalid}>

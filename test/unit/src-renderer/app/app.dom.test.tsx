@@ -68,7 +68,8 @@ describe('dashboard app', () => {
 
     fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));
     const projects = await screen.findByRole('region', { name: 'Projects' });
-    expect((await within(projects).findAllByRole('button')).map((b) => b.textContent)).toEqual(['Storefront', 'Billing']);
+    // The items (pressed or not), without the panel's New and Settings buttons.
+    expect((await within(projects).findAllByRole('button')).filter((b) => b.hasAttribute('aria-pressed')).map((b) => b.textContent)).toEqual(['Storefront', 'Billing']);
 
     fireEvent.click(within(projects).getByRole('button', { name: 'Storefront' }));
     const environments = await screen.findByRole('region', { name: 'Environments' });
