@@ -28,8 +28,15 @@ export function JsonEditor({ label, value, onChange, describedBy, isInvalid = fa
   onChangeRef.current = onChange;
 
   useEffect(() => {
+    // The editor lives in a shadow root: CodeMirror then styles it with an adopted style sheet, which
+    // the dashboard's CSP (style-src 'self') allows; in the document it would add a <style> element,
+    // which the CSP blocks.
+    const shadow = host.current!.shadowRoot ?? host.current!.attachShadow({ mode: 'open' });
+    const parent = document.createElement('div');
+    shadow.replaceChildren(parent);
     const editor = new EditorView({
-      parent: host.current!,
+      parent,
+      root: shadow,
       state: EditorState.create({
         doc: value,
         extensions: [
@@ -42,6 +49,11 @@ export function JsonEditor({ label, value, onChange, describedBy, isInvalid = fa
           json(),
           linter(jsonParseLinter(), { delay: 200 }),
           lintGutter(),
+          EditorView.theme({
+            '&': { maxHeight: '18rem', fontSize: '0.92em' },
+            '&.cm-focused': { outline: '2px solid #2f6fde', outlineOffset: '-1px' },
+            '.cm-scroller': { fontFamily: "ui-monospace, 'SF Mono', Menlo, Consolas, monospace", minHeight: '6rem' },
+          }),
           keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
           EditorView.contentAttributes.of({ 'aria-label': label, 'aria-multiline': 'true', role: 'textbox', ...(describedBy ? { 'aria-describedby': describedBy } : {}) }),
           EditorView.updateListener.of((update) => {

@@ -99,7 +99,9 @@ describe('the first day of a new administrator, in Chromium against an empty ser
     await dashboard.open('Environments', 'Development');
     await shot('03-no-features');
     await admin.createFlag('dark_mode', false);
-    await admin.createJsonConfig('theme', '{"colour": "teal", "radius": 4}');
+    await admin.fillJsonConfig('theme', '{"colour": "teal", "radius": 4}');
+    await shot('04a-json-editor');
+    await admin.submitNewFeature();
     await admin.createMultivariate('button_colour', 'grey', [['red', 30], ['blue', 20]]);
     await dashboard.featureTable('Development').getByRole('button', { name: 'button_colour', exact: true }).waitFor();
     await shot('04-three-features');

@@ -9,9 +9,6 @@ export function buildContentSecurityPolicy(): string {
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    // Style attributes only (no <style> elements, no style sheets from elsewhere): the JSON editor
-    // (CodeMirror 6) positions its gutters and tooltips with them. A style attribute cannot run script.
-    "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",

@@ -60,8 +60,8 @@ export class AdminPage {
     await this.submitFeature(dialog);
   }
 
-  /** A remote config holding JSON, typed into the CodeMirror editor. */
-  async createJsonConfig(name: string, json: string): Promise<void> {
+  /** Fills the new-feature dialog with a remote config holding JSON, typed into the CodeMirror editor (not submitted). */
+  async fillJsonConfig(name: string, json: string): Promise<void> {
     const dialog = await this.openNewFeature();
     await dialog.getByText('Remote config', { exact: true }).click();
     await dialog.getByLabel('Name').fill(name);
@@ -71,7 +71,10 @@ export class AdminPage {
     // CodeMirror closes brackets on its own only with closeBrackets (not enabled): typed text arrives as is.
     await this.page.keyboard.type(json);
     await dialog.getByText('Valid JSON.').waitFor();
-    await this.submitFeature(dialog);
+  }
+
+  async submitNewFeature(): Promise<void> {
+    await this.submitFeature(this.newFeatureDialog);
   }
 
   async createMultivariate(name: string, control: string, variations: [string, number][]): Promise<void> {

@@ -13,7 +13,6 @@ describe('content security policy', () => {
       'default-src': "'self'",
       'script-src': "'self'",
       'style-src': "'self'",
-      'style-src-attr': "'unsafe-inline'",
       'img-src': "'self' data:",
       'font-src': "'self'",
       'connect-src': "'self'",

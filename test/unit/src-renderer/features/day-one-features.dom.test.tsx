@@ -19,7 +19,13 @@ function openNewFeature() {
 
 /** Replaces the text of the CodeMirror editor named `label`, as typing would. */
 async function typeJson(label: string, text: string) {
-  const content = await screen.findByRole('textbox', { name: label });
+  // The editor sits in a shadow root of its host (json-editor.tsx).
+  const host = await waitFor(() => {
+    const found = document.querySelector('.json-editor')?.shadowRoot?.querySelector(`[aria-label="${label}"]`);
+    if (!found) throw new Error(`no editor named ${label} yet`);
+    return found;
+  });
+  const content = host as HTMLElement;
   const view = EditorView.findFromDOM(content)!;
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
 }
