@@ -52,14 +52,13 @@ function ProjectGrants({ project, member }: { project: Project; member: Organisa
   const { api } = useAppServices();
   const environments = useResource(`grant-environments:${project.id}`, () => api.listEnvironments(project.id));
   return (
-    <fieldset className="place">
-      <legend>Project {project.name}</legend>
+    <div className="place grant-levels">
       <GrantEditor scope={{ projectId: project.id }} label={`project ${project.name}`} keys={Object.values(ProjectPermission)} member={member} />
       {environments.status === 'ready' &&
         environments.data.map((environment: Environment) => (
           <GrantEditor key={environment.id} scope={{ environmentKey: environment.api_key }} label={`environment ${environment.name}`} keys={Object.values(EnvironmentPermission)} member={member} />
         ))}
-    </fieldset>
+    </div>
   );
 }
 
