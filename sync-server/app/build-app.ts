@@ -18,6 +18,8 @@ import type { HttpApp } from './http/http-app.js';
 import { createServices, type AppServices } from './services.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
 import { registerAuthRoutes } from '../modules/auth/auth.routes.js';
+import { registerFirstRunRoutes } from '../modules/organisations/first-run.routes.js';
+import { createFirstRunService } from '../modules/organisations/first-run.js';
 import { registerHealthRoutes } from '../modules/health/health.routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/webhooks.routes.js';
 import { registerAuditRoutes } from '../modules/audit/audit.routes.js';
@@ -133,6 +135,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
 
   registerHealthRoutes(app, deps.db);
   registerAuthRoutes(app, services.auth);
+  registerFirstRunRoutes(app, createFirstRunService({ db: deps.db, clock, auth: services.auth }));
   registerWebhookRoutes(app, services.webhooks);
   registerAuditRoutes(app, services.audit);
   registerEmailRoutes(app, services.email);
