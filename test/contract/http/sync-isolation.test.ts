@@ -60,7 +60,7 @@ describe.each(DIALECTS)('sync tenant isolation on %s', (dialect) => {
     // A draft whose override holds a value only organisation A may read.
     const created = await api.op('createFeatureVersion', { params: at(w), body: {} });
     expect(created.status).toBe(201);
-    let d = (await pullAll('drafts')).get(created.body.uuid)!;
+    const d = (await pullAll('drafts')).get(created.body.uuid)!;
     const doc = loadDraftDoc(new Uint8Array(Buffer.from(d.state, 'base64')));
     upsertSegmentOverride(doc, String(w.segments[0]), { enabled: true, value: stringValue(SECRET) as never, multivariateWeights: {} });
     expect((await push('drafts', [{ newDocumentState: { ...d, state: b64(Y.encodeStateAsUpdate(doc)) }, assumedMasterState: d }], api.adminToken)).body).toEqual([]);
