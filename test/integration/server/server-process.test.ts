@@ -31,13 +31,16 @@ describe.each(DIALECTS)('server process on %s', (dialect) => {
 
   test('first start creates the configured admin; SIGTERM exits 0; data survives a restart', async () => {
     const env = { ...(await storage()), FLAGDESK_ADMIN_EMAIL: 'first@example.com', FLAGDESK_ADMIN_PASSWORD: 'first-password' };
-    const first = await startServerProcess(env);
+    // Info logs show each request the server received ("incoming request").
+    const first = await startServerProcess({ ...env, LOG_LEVEL: 'info' });
     expect(await login(first.url, 'first@example.com', 'first-password')).toBe(200);
-    // Logins take tens of milliseconds (scrypt): SIGTERM arrives while they are being handled.
+    const received = () => first.output().split('incoming request').length - 1;
+    const before = received();
+    // Logins take tens of milliseconds (scrypt): SIGTERM arrives once the server has them all, while it handles them.
     const inFlight = Array.from({ length: 5 }, () =>
       login(first.url, 'first@example.com', 'first-password').catch((e: Error) => `failed: ${e.message}`),
     );
-    await new Promise((r) => setTimeout(r, 15));
+    while (received() < before + 5) await new Promise((r) => setTimeout(r, 2));
     const code = await first.stop('SIGTERM');
     if (code !== 0) throw new Error(`exit ${code}:\n${first.output()}`);
     expect(first.output()).toContain('SIGTERM received');
