@@ -138,8 +138,26 @@ function matchesContextValue(operator: string, value: string, trait: string | nu
   return compareBy(operator, numericOrder(Number(trait), cast));
 }
 
+/**
+ * Parsed IN lists by condition value. A condition's value is parsed once, not once per identity: the
+ * JSON attempt throws on the common comma-separated form, which is expensive on hot paths (SDK identity
+ * evaluation, impact previews). Bounded: cleared when it grows past the limit.
+ */
+const inValuesCache = new Map<string, readonly string[]>();
+const IN_VALUES_CACHE_LIMIT = 10_000;
+
 /** The values of an IN condition: a JSON list, or else a comma-separated list. */
-function inValues(value: string): string[] {
+function inValues(value: string): readonly string[] {
+  let values = inValuesCache.get(value);
+  if (!values) {
+    if (inValuesCache.size >= IN_VALUES_CACHE_LIMIT) inValuesCache.clear();
+    values = parseInValues(value);
+    inValuesCache.set(value, values);
+  }
+  return values;
+}
+
+function parseInValues(value: string): string[] {
   try {
     const parsed: unknown = JSON.parse(value);
     if (Array.isArray(parsed)) return parsed.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : pythonStr(v)));
