@@ -1,6 +1,9 @@
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../../support/databases.js';
 import { runCli, runServerExpectingExit, startServerProcess, tempDataDir } from '../../support/server-process.js';
+
+// Several real server starts and CLI runs per test on a shared, busy machine: generous limits (no timing is asserted).
+vi.setConfig({ testTimeout: 300_000 });
 
 async function login(url: string, email: string, password: string): Promise<number> {
   const r = await fetch(`${url}/api/v1/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
