@@ -170,7 +170,8 @@ function parseInValues(value: string): string[] {
 /**
  * Whether the context matches one condition (flag_engine `context_matches_condition`). `segmentKey`
  * seeds PERCENTAGE_SPLIT: the identity falls in the segment when the hash of [segment key, trait value
- * (if the condition names a set trait) or identity key] is at most the condition's percentage.
+ * (when the condition names a trait; an identity without it never matches) or identity key] is at most
+ * the condition's percentage.
  */
 export function contextMatchesCondition(context: EvaluationContext, condition: ConditionInput, segmentKey: string): boolean {
   const property = condition.property_ ?? '';
@@ -187,6 +188,9 @@ export function contextMatchesCondition(context: EvaluationContext, condition: C
     case 'PERCENTAGE_SPLIT': {
       const percentage = parsePythonFloat(value);
       if (percentage === undefined) return false;
+      // Split by a trait the identity does not have: it is outside the segment, never split by its key
+      // instead (flagsmith-engine#283).
+      if (property && contextValue === null) return false;
       const objectIds = [segmentKey, contextValue !== null ? contextValue : (context.identity?.key ?? null)];
       return getHashedPercentageForObjectIds(objectIds) <= percentage;
     }
