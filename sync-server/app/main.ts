@@ -14,9 +14,6 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await startServer(config);
-  process.stdout.write(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})\n`);
-  process.stdout.write(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/\n`);
-
   const shutdown = (signal: string) => {
     process.stdout.write(`${signal} received: draining in-flight work...\n`);
     const timer = setTimeout(() => {
@@ -34,6 +31,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Announced only once the signal handlers are in place: a SIGTERM right after it drains, never kills.
+  process.stdout.write(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})\n`);
+  process.stdout.write(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/\n`);
 }
 
 main().catch((error: unknown) => {

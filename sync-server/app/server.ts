@@ -6,7 +6,7 @@ import { openDatabase, type Db } from '../platform/database/database.js';
 import { migrateToLatest } from '../platform/migrations/migrate.js';
 import { markServerRunning } from '../platform/database/server-lock.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
-import { createOrganisationWithAdmin, isDatabaseEmpty } from '../modules/organisations/organisation-bootstrap.js';
+import { bootstrapFirstAdmin, isDatabaseEmpty } from '../modules/organisations/organisation-bootstrap.js';
 
 export interface RunningServer extends BuiltApp {
   db: Db;
@@ -28,17 +28,16 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  if (await isDatabaseEmpty(db)) {
-    if (config.adminEmail && config.adminPassword) {
-      await createOrganisationWithAdmin(db, clock, { email: config.adminEmail, password: config.adminPassword, organisationName: config.adminOrganisation });
-      logger.info({ email: config.adminEmail, organisation: config.adminOrganisation }, 'created the first organisation and its admin');
-    } else {
-      logger.warn(
-        'The database has no users yet. Create the first admin with:\n' +
-          '  npm run cli -- create-admin --email you@example.com --password <8+ chars> [--organisation "My Org"]\n' +
-          'or restart with FLAGDESK_ADMIN_EMAIL and FLAGDESK_ADMIN_PASSWORD set.',
-      );
-    }
+  if (config.adminEmail && config.adminPassword) {
+    // Idempotent across instances starting together: one creates them, the others find them.
+    const { created } = await bootstrapFirstAdmin(db, clock, { email: config.adminEmail, password: config.adminPassword, organisationName: config.adminOrganisation });
+    if (created) logger.info({ email: config.adminEmail, organisation: config.adminOrganisation }, 'created the first organisation and its admin');
+  } else if (await isDatabaseEmpty(db)) {
+    logger.warn(
+      'The database has no users yet. Create the first admin with:\n' +
+        '  npm run cli -- create-admin --email you@example.com --password <8+ chars> [--organisation "My Org"]\n' +
+        'or restart with FLAGDESK_ADMIN_EMAIL and FLAGDESK_ADMIN_PASSWORD set.',
+    );
   }
 
   const built = await buildApp({

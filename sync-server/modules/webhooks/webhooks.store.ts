@@ -91,8 +91,11 @@ export interface WebhooksStore {
   environmentOwner(trx: DbExecutor, environmentId: number): Promise<{ organisationId: number; projectId: number } | undefined>;
   /** Ids of the enabled webhooks of an environment, or the organisation-level ones of an organisation. */
   enabledWebhookIds(trx: DbExecutor, scope: WebhookScope): Promise<number[]>;
-  /** Advances and returns the scope's event sequence. Takes the row lock of the environment / organisation until commit. */
-  nextSequence(trx: DbExecutor, scope: WebhookScope): Promise<number>;
+  /**
+   * Advances and returns the scope's event sequence. Takes the row lock of the environment / organisation until
+   * commit. Undefined when the row is gone (deleted earlier in this transaction, with its webhooks).
+   */
+  nextSequence(trx: DbExecutor, scope: WebhookScope): Promise<number | undefined>;
   insertEvent(trx: DbExecutor, row: { uuid: string; eventType: string; organisationId: number; environmentId: number | null; dataJson: string; createdAt: string }): Promise<number>;
   insertDeliveries(trx: DbExecutor, eventId: number, now: string, rows: NewDelivery[]): Promise<void>;
   /** Gives an event's deliveries to these webhooks their sequence number (organisation scope, taken at commit). */
