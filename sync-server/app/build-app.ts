@@ -36,6 +36,7 @@ import { registerSyncRoutes } from '../modules/sync/sync.routes.js';
 import { registerChangeRequestRoutes } from '../modules/change-requests/change-requests.routes.js';
 import type { EmailSettings } from '../modules/email/email.service.js';
 import type { WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
+import { createServerMetrics, type ServerMetrics } from '../platform/metrics/server-metrics.js';
 
 export interface BuildAppDeps {
   db: Db;
@@ -51,11 +52,18 @@ export interface BuildAppDeps {
   webhooks?: WebhookDeliveryOptions;
   /** PostgreSQL connection string for the sync live stream's LISTEN (ADR 0006); absent: the stream polls the change feed. */
   databaseUrl?: string | undefined;
+  /** Prometheus metrics served at `/metrics`; a fresh registry (without process metrics) when absent. */
+  metrics?: ServerMetrics;
+  /** FLAGDESK_METRICS_TOKEN (see the health module). */
+  metricsToken?: string | undefined;
+  /** Log each request and its response (Fastify's request logging, at info). Default true when a logger is given. */
+  logRequests?: boolean;
 }
 
 export interface BuiltApp {
   app: HttpApp;
   services: AppServices;
+  metrics: ServerMetrics;
   /** Every route registered, with its operationId (undefined for plugin routes such as the docs UI). */
   routes: { method: string; url: string; operationId: string | undefined }[];
 }
@@ -75,25 +83,39 @@ function installBodyValidator(app: HttpApp): void {
   app.setValidatorCompiler((route) => {
     // Built on first use, when every shared schema (app.addSchema) is known.
     compilers ??= {
-      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false } }),
+      // strictTypes off for bodies only: an optional body (publish, restore, rebase) is deliberately a
+      // `properties` schema without `type: object`, so an absent body passes; Ajv would warn at every start.
+      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false, strictTypes: false } }),
       other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
     };
     return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
   });
 }
 
+/**
+ * Counts every answered request by its route pattern (`request.routeOptions.url`), so the label set stays
+ * the size of the route table whatever URLs callers send; requests that matched no route share one label.
+ */
+function installRequestMetrics(app: HttpApp, metrics: ServerMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+}
+
 /** The server's composition root (D10): creates services, registers every route. Does not listen. */
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createServerMetrics();
   const services = createServices(
-    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
-    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl },
+    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, metrics, ...(deps.logger ? { logger: deps.logger } : {}) }) },
+    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl, metrics },
   );
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
+    disableRequestLogging: deps.logRequests === false,
   }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
 
   const routes: BuiltApp['routes'] = [];
@@ -104,6 +126,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   app.addSchema(AppErrorWireSchema);
   installBodyValidator(app);
   installErrorHandler(app);
+  installRequestMetrics(app, metrics);
   installAuthHook(app, services.auth);
 
   await app.register(swagger, {
@@ -121,7 +144,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
 
-  registerHealthRoutes(app, deps.db);
+  registerHealthRoutes(app, { db: deps.db, metrics, metricsToken: deps.metricsToken });
   registerAuthRoutes(app, services.auth);
   registerWebhookRoutes(app, services.webhooks);
   registerAuditRoutes(app, services.audit);
@@ -157,5 +180,5 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   }
 
   await app.ready();
-  return { app, services, routes };
+  return { app, services, metrics, routes };
 }

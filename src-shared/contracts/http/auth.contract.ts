@@ -48,16 +48,3 @@ export const authRoutes = defineRoutes({
     errors: ['UNAUTHENTICATED', 'PERMISSION_DENIED'],
   },
 });
-
-export const healthRoutes = defineRoutes({
-  getHealth: {
-    method: 'GET',
-    url: '/health',
-    summary: 'Liveness and database reachability.',
-    tag: 'health',
-    auth: 'none',
-    successStatus: 200,
-    response: Type.Object({ status: Type.Literal('ok'), database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]) }),
-    errors: ['UNAVAILABLE'],
-  },
-});

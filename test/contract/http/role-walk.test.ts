@@ -406,6 +406,9 @@ const cases: Record<OperationId, WalkCase> = {
   rebaseChangeRequest: { need: E('UPDATE_FEATURE_STATE'), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }), allowStatuses: [400] },
 
   getHealth: { need: { kind: 'public' }, call: () => ({}) },
+  getReadiness: { need: { kind: 'public' }, call: () => ({}) },
+  // Loopback callers (inject's default address) read metrics without a token.
+  getMetrics: { need: { kind: 'public' }, call: () => ({}) },
   login: { need: { kind: 'public' }, call: () => ({ body: { email: 'admin@example.com', password: 'admin-password' } }) },
   logout: { need: { kind: 'signedIn' }, call: () => ({}) },
   getCurrentUser: { need: { kind: 'signedIn' }, call: () => ({}) },
