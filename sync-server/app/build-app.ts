@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -115,7 +115,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
-    disableRequestLogging: deps.logRequests === false,
+    ...(deps.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
 
   const routes: BuiltApp['routes'] = [];
