@@ -97,8 +97,11 @@ function installBodyValidator(app: HttpApp): void {
  * the size of the route table whatever URLs callers send; requests that matched no route share one label.
  */
 function installRequestMetrics(app: HttpApp, metrics: ServerMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // Counted as the answer is sent (onSend), not after it has gone out (onResponse): a caller that reads
+  // /metrics right after its request always finds that request counted.
+  app.addHook('onSend', async (request, reply, payload) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    return payload;
   });
 }
 
