@@ -69,7 +69,10 @@ async function main(): Promise<void> {
   const config = readConfig();
   const server: RunningServer = await startServer(config);
   say(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})`);
-  if (server.needsFirstAdmin) for (const line of firstAdminHint('npm run cli --')) say(line);
+  // Printed last, after the dashboard's address: what to do next.
+  const sayFirstAdminHint = () => {
+    if (server.needsFirstAdmin) for (const line of firstAdminHint('npm run cli --')) say(line);
+  };
 
   let desktop: ChildProcess | undefined = undefined;
   let stopping = false;
@@ -99,11 +102,13 @@ async function main(): Promise<void> {
     say(`The desktop app is not available on this machine: ${electron.missing}.`);
     say('  (install it with `npx install-electron` where github.com can be reached; the server keeps running)');
     say(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/`);
+    sayFirstAdminHint();
     say('Press Ctrl+C to stop.');
     return;
   }
   say(`Opening the desktop app (${electron.path})`);
   say(`Web dashboard: ${server.url}/`);
+  sayFirstAdminHint();
   desktop = spawn(electron.path, [ROOT, `${SERVER_URL_ARGUMENT}${server.url}`], { cwd: ROOT, stdio: 'inherit' });
   desktop.once('error', (error) => {
     say(`The desktop app could not start (${error.message}); the web dashboard stays at ${server.url}/`);
