@@ -18,9 +18,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await startServer(config);
-  process.stdout.write(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})\n`);
-  process.stdout.write(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/\n`);
-  if (server.needsFirstAdmin) process.stdout.write(`${firstAdminHint(IS_BUILT ? 'node out/server/cli.js' : 'npm run cli --').join('\n')}\n`);
+  // One write, so a reader that waits for the "listening on" line gets the hints with it.
+  const lines = [
+    `Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})`,
+    `Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/`,
+    ...(server.needsFirstAdmin ? firstAdminHint(IS_BUILT ? 'node out/server/cli.js' : 'npm run cli --') : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 
   const shutdown = (signal: string) => {
     process.stdout.write(`${signal} received: draining in-flight work...\n`);
