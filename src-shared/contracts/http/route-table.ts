@@ -19,6 +19,7 @@ import { releasePipelineRoutes } from './release-pipelines.contract.js';
 import { versioningMigrationRoutes } from './versioning-migration.contract.js';
 import { experimentRoutes } from './experiments.contract.js';
 import { changeRequestRoutes } from './change-requests.contract.js';
+import { impactRoutes } from './impact.contract.js';
 
 /**
  * Every HTTP route of the server, by operationId. The server registers exactly these; the meta-test
@@ -45,6 +46,7 @@ export const routeTable = {
   ...versioningMigrationRoutes,
   ...experimentRoutes,
   ...changeRequestRoutes,
+  ...impactRoutes,
   ...syncRoutes,
 } satisfies RouteTable;
 
