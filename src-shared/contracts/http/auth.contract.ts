@@ -89,16 +89,3 @@ export const firstRunRoutes = defineRoutes({
     errors: ['VALIDATION_FAILED', 'PRECONDITION_FAILED'],
   },
 });
-
-export const healthRoutes = defineRoutes({
-  getHealth: {
-    method: 'GET',
-    url: '/health',
-    summary: 'Liveness and database reachability.',
-    tag: 'health',
-    auth: 'none',
-    successStatus: 200,
-    response: Type.Object({ status: Type.Literal('ok'), database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]) }),
-    errors: ['UNAVAILABLE'],
-  },
-});

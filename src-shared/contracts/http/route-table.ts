@@ -1,4 +1,5 @@
-import { authRoutes, firstRunRoutes, healthRoutes } from './auth.contract.js';
+import { authRoutes, firstRunRoutes } from './auth.contract.js';
+import { healthRoutes } from './health.contract.js';
 import type { RouteTable } from './route-contract.js';
 import { syncRoutes } from '../sync/sync.contract.js';
 import { featureSegmentRoutes, segmentRoutes } from './segments.contract.js';

@@ -8,6 +8,7 @@ import { canonicalJson } from '../../platform/security/canonical-json.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { signPayload } from './webhook-signature.js';
 import type { OutgoingDelivery, WebhooksStore } from './webhooks.store.js';
+import type { ServerMetrics } from '../../platform/metrics/server-metrics.js';
 
 /** Delivery tuning. Tests shorten the timeout and backoff; the defaults suit a server. */
 export interface WebhookDeliveryOptions {
@@ -106,6 +107,7 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
     private readonly clock: Clock,
     private readonly options: ResolvedDeliveryOptions,
     private readonly logger?: Pick<FastifyBaseLogger, 'error' | 'warn' | 'info'>,
+    private readonly metrics?: Pick<ServerMetrics, 'countDeliveryFailure'>,
   ) {}
 
   async tick({ wait }: { wait: boolean }): Promise<void> {
@@ -213,6 +215,7 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
       nextRetryAt,
     };
     const held = await this.store.finishAttempt(attempt, { ids: rest, until: this.#leaseUntil() });
+    if (!succeeded) this.metrics?.countDeliveryFailure(dead ? 'dead' : 'retry');
     if (!succeeded) this.logger?.warn({ deliveryId: d.id, webhookId: d.webhookId, attempt: d.attempts, error: result.error, dead }, 'webhook delivery failed');
     // A worker that lost its lease stops: another worker owns this webhook's queue now.
     return succeeded && held;

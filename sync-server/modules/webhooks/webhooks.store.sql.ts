@@ -328,6 +328,11 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
         .execute();
       return rows.map((r) => ({ ...toDelivery(r), url: r.url, secret: r.secret, lockedBy: r.locked_by }));
     },
+    async countUndeliveredDeliveries() {
+      const r = await k.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'delivering', 'failed']).executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
+
     async releaseClaims(workerId, ids, now) {
       if (ids.length === 0) return;
       await k

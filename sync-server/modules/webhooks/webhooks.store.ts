@@ -123,6 +123,8 @@ export interface WebhooksStore {
   finishAttempt(result: AttemptResult, renew?: { ids: number[]; until: string }): Promise<boolean>;
   /** Gives back claimed deliveries that were not attempted (the batch stopped at a failure). */
   releaseClaims(workerId: string, ids: number[], now: string): Promise<void>;
+  /** Deliveries not yet delivered and not dead (pending, in flight, or waiting for a retry): the outbox depth. */
+  countUndeliveredDeliveries(): Promise<number>;
 
   // --- the deliveries API ---
   listDeliveries(webhookId: number, options: { offset: number; limit: number; status?: DeliveryStatus }): Promise<{ total: number; items: (DeliveryRecord & { attemptLog: DeliveryAttemptRecord[] })[] }>;

@@ -62,3 +62,26 @@ async function withSqliteWriteLock<T>(db: Db, fn: () => Promise<T>): Promise<T> 
     throw error;
   }
 }
+
+export interface MigrationStatus {
+  /** Migrations of this build that the database has applied. */
+  applied: number;
+  /** Migrations of this build not applied yet (a start still migrating, or one that failed). */
+  pending: string[];
+  /** The newest migration of this build. */
+  latest: string;
+}
+
+/** Which of this build's migrations the database has applied (reads Kysely's migration table; throws when the database is unreachable). */
+export async function migrationStatus(db: Db): Promise<MigrationStatus> {
+  const migrations = migrationsFor(db);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const infos = await new Migrator({ db: db.kysely, provider }).getMigrations();
+  // Kysely applies migrations in name order, whatever the order of the object's keys.
+  const names = Object.keys(migrations).sort();
+  return {
+    applied: infos.filter((m) => m.executedAt !== undefined).length,
+    pending: infos.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    latest: names[names.length - 1]!,
+  };
+}

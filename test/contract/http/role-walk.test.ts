@@ -426,6 +426,9 @@ const cases: Record<OperationId, WalkCase> = {
   revertChangeRequest: { need: E('UPDATE_FEATURE_STATE'), call: async (w) => ({ params: { id: await freshCommittedChangeRequest(w) }, body: {} }) },
 
   getHealth: { need: { kind: 'public' }, call: () => ({}) },
+  getReadiness: { need: { kind: 'public' }, call: () => ({}) },
+  // Loopback callers (inject's default address) read metrics without a token.
+  getMetrics: { need: { kind: 'public' }, call: () => ({}) },
   login: { need: { kind: 'public' }, call: () => ({ body: { email: 'admin@example.com', password: 'admin-password' } }) },
   getFirstRunStatus: { need: { kind: 'public' }, call: () => ({}) },
   // The walk's server has users: refused (400) for every caller, signed in or not.
