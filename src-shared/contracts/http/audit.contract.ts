@@ -27,8 +27,8 @@ export type AuditLogWire = Static<typeof AuditLogSchema>;
 
 const AuditQuery = {
   ...PageQuery,
-  project: Type.Optional(Type.Integer({ minimum: 1, description: 'Only entries of this project (including its environments).' })),
-  environments: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { description: 'Only entries of these environments (repeat the parameter).' })),
+  project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only entries of this project (including its environments).' })),
+  environments: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 2147483647 }), { maxItems: 100, description: 'Only entries of these environments (repeat the parameter, at most 100 times).' })),
   is_system_event: Type.Optional(Type.Boolean({ description: 'Only system (true) or only user (false) entries.' })),
   search: Type.Optional(Type.String({ maxLength: 256, description: 'Case-insensitive substring of the log text.' })),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Only entries created at or after this time (ISO-8601). Flagdesk addition.' })),
@@ -87,7 +87,7 @@ export const auditRoutes = defineRoutes({
     tag: 'audit',
     auth: 'admin',
     params: Type.Object({ project_pk: IdParam }),
-    querystring: Type.Object({ ...AuditQuery, project: Type.Optional(Type.Integer({ minimum: 1, description: 'Ignored; the path names the project.' })) }),
+    querystring: Type.Object({ ...AuditQuery, project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Ignored; the path names the project.' })) }),
     successStatus: 200,
     response: Paginated(AuditLogSchema),
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],

@@ -7,6 +7,7 @@ import { canonicalJson } from '../../platform/security/canonical-json.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { signPayload } from './webhook-signature.js';
 import type { OutgoingDelivery, WebhooksStore } from './webhooks.store.js';
+import type { ServerMetrics } from '../../platform/metrics/server-metrics.js';
 
 /** Delivery tuning. Tests shorten the timeout and backoff; the defaults suit a server. */
 export interface WebhookDeliveryOptions {
@@ -56,7 +57,7 @@ export function webhookBody(d: Pick<OutgoingDelivery, 'eventType' | 'eventData' 
   });
 }
 
-interface PostResult {
+export interface PostResult {
   statusCode: number | null;
   excerpt: string | null;
   error: string | null;
@@ -64,7 +65,8 @@ interface PostResult {
 
 let undici: Promise<typeof import('undici')> | undefined;
 
-async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+/** One POST with a bounded wait and a bounded read of the answer; never throws. */
+export async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   try {
     // undici is loaded with the first delivery: a server without webhooks never needs it.
     const { request } = await (undici ??= import('undici'));
@@ -108,6 +110,7 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
     private readonly clock: Clock,
     private readonly options: ResolvedDeliveryOptions,
     private readonly logger?: Pick<FastifyBaseLogger, 'error' | 'warn' | 'info'>,
+    private readonly metrics?: Pick<ServerMetrics, 'countDeliveryFailure'>,
   ) {}
 
   async tick({ wait }: { wait: boolean }): Promise<void> {
@@ -215,6 +218,7 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
       nextRetryAt,
     };
     const held = await this.store.finishAttempt(attempt, { ids: rest, until: this.#leaseUntil() });
+    if (!succeeded) this.metrics?.countDeliveryFailure(dead ? 'dead' : 'retry');
     if (!succeeded) this.logger?.warn({ deliveryId: d.id, webhookId: d.webhookId, attempt: d.attempts, error: result.error, dead }, 'webhook delivery failed');
     // A worker that lost its lease stops: another worker owns this webhook's queue now.
     return succeeded && held;

@@ -118,3 +118,9 @@ export async function failJob(db: Db, clock: Clock, job: ClaimedJob, workerId: s
     .execute();
   return dead ? 'dead' : 'retry';
 }
+
+/** Jobs waiting or running (not done, not dead): the depth of the job outbox, for `/metrics`. */
+export async function countOpenJobs(db: Db): Promise<number> {
+  const r = await db.kysely.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'running']).executeTakeFirst();
+  return Number(r?.n ?? 0);
+}

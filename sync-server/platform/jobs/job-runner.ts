@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../database/database.js';
 import type { Clock } from '../clock/clock.js';
 import { generateUuid } from '../security/secrets.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { backoffMs, claimDueJobs, completeJob, failJob, renewJobLeases, type ClaimedJob } from './job-queue.js';
 
 export type JobHandler = (payload: unknown, job: ClaimedJob) => Promise<void>;
@@ -35,6 +36,8 @@ export interface JobRunnerOptions {
   leaseMs?: number;
   batchSize?: number;
   random?: () => number;
+  /** Counts failed jobs for `/metrics`. */
+  metrics?: Pick<ServerMetrics, 'countJobFailure'>;
 }
 
 /**
@@ -159,6 +162,7 @@ export class JobRunner {
       await completeJob(db, clock, job.id, this.workerId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      this.options.metrics?.countJobFailure(job.kind);
       const outcome = await failJob(db, clock, job, this.workerId, message, backoffMs(job.attempts, this.options.random ?? Math.random));
       this.options.logger?.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, outcome, error: message }, 'job failed');
     }
