@@ -81,6 +81,9 @@ export const FeatureStateCreateSchema = Type.Object({
   feature: RefId('Id of the feature.'),
   environment: RefId('Id of the environment.'),
   feature_segment: RefId('Id of the feature segment (created with the feature-segments routes) this state overrides for.'),
+  environment_feature_version: Type.Optional(
+    Nullable(Type.String({ maxLength: 64, description: 'v2: the draft version (uuid) holding the feature segment; a v2 environment refuses a state outside a draft.' })),
+  ),
   ...SimpleWrite,
 });
 export type FeatureStateCreateInput = Static<typeof FeatureStateCreateSchema>;
