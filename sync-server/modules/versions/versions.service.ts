@@ -380,13 +380,13 @@ export function createVersionsService(deps: {
 
   // ---- context and authorisation ------------------------------------------------------------------
 
-  async function contextOf(p: Principal, environmentId: number, featureId: number, needed: EnvironmentPermission | 'OVERRIDES'): Promise<VersionContext> {
+  async function contextOf(p: Principal, environmentId: number, featureId: number, needed: EnvironmentPermission | 'OVERRIDES', options: { allowV1?: boolean } = {}): Promise<VersionContext> {
     const scope = await assertPermission(p, environmentId, needed);
     const feature = await store.findFeature(k, featureId);
     if (!feature || feature.projectId !== scope.projectId) throw notFound('Feature');
     const env = await store.findEnvironment(k, environmentId);
     assert(env, `environment ${environmentId} of a checked scope exists`);
-    if (!env.isV2) {
+    if (!env.isV2 && !options.allowV1) {
       throw precondition(`Feature versioning v2 is not enabled on environment '${env.name}': versions exist only on v2 environments (enable it with POST /api/v1/environments/${env.apiKey}/enable-v2-versioning/).`, {
         reason: 'VERSIONING_NOT_ENABLED',
       });
@@ -861,7 +861,9 @@ export function createVersionsService(deps: {
 
   return {
     async list(p, environmentId, featureId, filter, page) {
-      const ctx = await contextOf(p, environmentId, featureId, EnvironmentPermission.VIEW_ENVIRONMENT);
+      // Spec §3.1: the list works on a v1 environment too (empty), e.g. after v2 was disabled.
+      const ctx = await contextOf(p, environmentId, featureId, EnvironmentPermission.VIEW_ENVIRONMENT, { allowV1: true });
+      if (!ctx.env.isV2) return { total: 0, items: [] };
       const now = nowIso();
       const { featureHistoryVisibilityDays } = await organisations.planLimits(ctx.env.organisationId);
       const visibleFrom = historyWindowStart(now, featureHistoryVisibilityDays);
