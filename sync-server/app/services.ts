@@ -130,7 +130,7 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const featuresStore = createSqlFeaturesStore();
   const features = createFeaturesService({ ...tenancy, store: featuresStore, events, environments, versions: { createInitialVersion: (...a) => versions.createInitialVersion(...a), liveVersionUuids: (...a) => versions.liveVersionUuids(...a) } });
   // `versions` is created below; the closure reads it at call time (v2: the live version per feature).
-  const featureStates = createFeatureStatesService({ ...tenancy, store: featuresStore, events, versions: { liveVersionUuids: (...a) => versions.liveVersionUuids(...a), refreshContentFromStates: (...a) => versions.refreshContentFromStates(...a), versionContent: (...a) => versions.versionContent(...a), updateState: (...a) => versions.updateState(...a) } });
+  const featureStates = createFeatureStatesService({ ...tenancy, store: featuresStore, events, environments, versions: { liveVersionUuids: (...a) => versions.liveVersionUuids(...a), refreshContentFromStates: (...a) => versions.refreshContentFromStates(...a), versionContent: (...a) => versions.versionContent(...a), updateState: (...a) => versions.updateState(...a) } });
   const segmentsStore = createSqlSegmentsStore();
   const featureSegmentsStore = createSqlFeatureSegmentsStore();
   const segments = createSegmentsService({ ...tenancy, store: segmentsStore, featureSegments: featureSegmentsStore, features, events });

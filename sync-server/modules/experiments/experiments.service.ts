@@ -2,6 +2,8 @@ import { EnvironmentPermission } from '../../../src-shared/domain/permissions/pe
 import { AppError, notFound, permissionDenied, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import type { DeleteSegmentOverrideInput, UpdateFlagV1Input, UpdateFlagV2Input } from '../../../src-shared/contracts/http/experiments.contract.js';
+import type { FeatureStateWire, SegmentOverrideCreateInput } from '../../../src-shared/contracts/http/feature-states.contract.js';
+import { V2_DIRECT_WRITE_REFUSED } from '../segments/feature-segments.service.js';
 import type { FeatureVersionCreateInput } from '../../../src-shared/contracts/http/versions.contract.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
@@ -29,6 +31,11 @@ export interface ExperimentsService {
   updateFlagV1(p: Principal, environmentKey: string, input: UpdateFlagV1Input): Promise<void>;
   updateFlagV2(p: Principal, environmentKey: string, input: UpdateFlagV2Input): Promise<void>;
   deleteSegmentOverride(p: Principal, environmentKey: string, input: DeleteSegmentOverrideInput): Promise<void>;
+  /**
+   * `POST /environments/{key}/features/{id}/create-segment-override/`: the feature segment and its state
+   * (v1). Refused on v2 with Flagsmith's 400 (spec §6.1 HEAD): overrides change through versions there.
+   */
+  createSegmentOverride(p: Principal, environmentKey: string, featureId: number, input: SegmentOverrideCreateInput): Promise<FeatureStateWire>;
 }
 
 type FlagValueInput = NonNullable<UpdateFlagV1Input['value']>;
@@ -264,6 +271,26 @@ export function createExperimentsService(deps: {
       }
       // v1 has no unit of several changes: they are saved one after the other, each with its own entries.
       for (const c of changes) await applyV1(p, environmentKey, t, c);
+    },
+
+    async createSegmentOverride(p, environmentKey, featureId, input) {
+      const scope = await access.assertEnvironmentByApiKey(p, environmentKey);
+      const env = await environments.find(scope.environmentId);
+      if (!env) throw notFound('Environment');
+      await features.get(p, scope.projectId, featureId);
+      if (env.useV2FeatureVersioning) {
+        throw new AppError(ErrorCode.PRECONDITION_FAILED, V2_DIRECT_WRITE_REFUSED, { details: { reason: 'DIRECT_FEATURE_STATE_WRITE_NOT_ALLOWED' } });
+      }
+      const { segment, priority } = input.feature_segment;
+      const fseg = await featureSegments.create(p, { feature: featureId, segment, environment: env.id, ...(priority === undefined ? {} : { priority }) });
+      const { feature_segment: _unused, ...state } = input;
+      try {
+        return await featureStates.create(p, { feature: featureId, environment: env.id, feature_segment: fseg.id, ...state });
+      } catch (e) {
+        // The override is one unit: a refused state takes its feature segment with it.
+        await featureSegments.remove(p, fseg.id);
+        throw e;
+      }
     },
 
     async deleteSegmentOverride(p, environmentKey, input) {

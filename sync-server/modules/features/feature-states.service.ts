@@ -21,6 +21,7 @@ import type { FeatureStateRecord, FeaturesStore, Page } from './features.store.j
 import { exceedsHundred, inferRawValue, parseTypedValue } from './flag-value-input.js';
 import { toEnvironmentFeatureStateWire, toFeatureStateWire } from './feature-wire.js';
 import type { VersionsService } from '../versions/versions.service.js';
+import type { EnvironmentsService } from '../environments/environments.service.js';
 import { VersionStatus } from '../../../src-shared/contracts/http/versions.contract.js';
 import { V2_DIRECT_WRITE_REFUSED } from '../segments/feature-segments.service.js';
 
@@ -72,6 +73,8 @@ export function createFeatureStatesService(deps: {
   events: EventsService;
   /** The live version per feature on v2 environments (none: every environment is treated as v1). */
   versions?: Pick<VersionsService, 'liveVersionUuids' | 'refreshContentFromStates' | 'versionContent' | 'updateState'>;
+  /** Whether an environment is on v2 (legacy writes there land in drafts or are refused). */
+  environments?: Pick<EnvironmentsService, 'find'>;
 }): FeatureStatesService {
   const { db, clock, store, access, audit, events } = deps;
   const k = db.kysely;
@@ -240,8 +243,7 @@ export function createFeatureStatesService(deps: {
   }
 
   async function isV2(ex: DbExecutor, environmentId: number): Promise<boolean> {
-    const env = await ex.selectFrom('environments').select('use_v2_feature_versioning').where('id', '=', environmentId).executeTakeFirst();
-    return Boolean(env?.use_v2_feature_versioning);
+    return Boolean((await deps.environments?.find(environmentId, ex))?.useV2FeatureVersioning);
   }
 
   return {

@@ -103,3 +103,37 @@ describe.each(DIALECTS)('legacy feature-state and feature-segment routes on a v2
     expect((await versionStates(live))[0].feature_state_value).not.toEqual(stringValue('from put'));
   });
 });
+
+describe.each(DIALECTS)('create-segment-override on %s', (dialect) => {
+  const api = new TestApi(dialect);
+  let w: V2World;
+  let v1: { id: number; api_key: string };
+  let segment = 0;
+
+  beforeAll(async () => {
+    await api.start();
+    w = await v2World(api, { segments: 1 });
+    segment = w.segments[0]!;
+    v1 = (await api.op('createEnvironment', { body: { name: 'Classic', project: w.project } })).body;
+  });
+  afterAll(() => api.stop());
+
+  test('on v1 it creates the feature segment and its state in one call', async () => {
+    const r = await api.op('createSegmentOverride', {
+      params: { environment_api_key: v1.api_key, feature_pk: w.feature },
+      body: { feature_segment: { segment, priority: 0 }, enabled: true, feature_state_value: stringValue('override') },
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ feature: w.feature, environment: v1.id, enabled: true, feature_state_value: stringValue('override') });
+    const segments = (await api.op('listFeatureSegments', { query: { environment: v1.id, feature: w.feature } })).body.results;
+    expect(segments).toMatchObject([{ id: r.body.feature_segment, segment, priority: 0 }]);
+  });
+
+  test('on v2 it is refused with Flagsmith’s 400 and creates nothing', async () => {
+    const before = await api.testDb.db.kysely.selectFrom('feature_segments').select('id').where('environment_id', '=', w.env.id).execute();
+    const r = await api.op('createSegmentOverride', { params: { environment_api_key: w.env.api_key, feature_pk: w.feature }, body: { feature_segment: { segment }, enabled: true } });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ detail: REFUSED });
+    expect(await api.testDb.db.kysely.selectFrom('feature_segments').select('id').where('environment_id', '=', w.env.id).execute()).toEqual(before);
+  });
+});
