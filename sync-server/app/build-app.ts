@@ -12,10 +12,14 @@ import type { Clock } from '../platform/clock/clock.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuthHook } from './http/auth-hook.js';
+import { answerFrameworkError, installInputGuards } from './http/input-guards.js';
+import { MAX_PATH_PARAM_LENGTH } from '../../src-shared/contracts/http/route-contract.js';
 import type { HttpApp } from './http/http-app.js';
 import { createServices, type AppServices } from './services.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
 import { registerAuthRoutes } from '../modules/auth/auth.routes.js';
+import { registerFirstRunRoutes } from '../modules/organisations/first-run.routes.js';
+import { createFirstRunService } from '../modules/organisations/first-run.js';
 import { registerHealthRoutes } from '../modules/health/health.routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/webhooks.routes.js';
 import { registerAuditRoutes } from '../modules/audit/audit.routes.js';
@@ -50,6 +54,8 @@ export interface BuildAppDeps {
   email?: EmailSettings;
   /** Webhook delivery tuning (timeouts, attempts, backoff); tests shorten them. */
   webhooks?: WebhookDeliveryOptions;
+  /** Lease of a claimed background job (renewed while it runs); a dead instance's jobs are taken over after it. Default 60 s. */
+  jobLeaseMs?: number;
   /** PostgreSQL connection string for the sync live stream's LISTEN (ADR 0006); absent: the stream polls the change feed. */
   databaseUrl?: string | undefined;
 }
@@ -76,7 +82,9 @@ function installBodyValidator(app: HttpApp): void {
   app.setValidatorCompiler((route) => {
     // Built on first use, when every shared schema (app.addSchema) is known.
     compilers ??= {
-      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false } }),
+      // Typeless body fields are deliberate (value fields the services type-check, bounded by `maxLength`
+      // when they hold a string; optional bodies with `properties`): strictTypes would only log about them.
+      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false, strictTypes: false } }),
       other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
     };
     return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
@@ -87,7 +95,7 @@ function installBodyValidator(app: HttpApp): void {
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
   const services = createServices(
-    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
+    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.jobLeaseMs ? { leaseMs: deps.jobLeaseMs } : {}) }) },
     { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl },
   );
   const app = Fastify({
@@ -95,6 +103,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
 
   const routes: BuiltApp['routes'] = [];
@@ -106,6 +116,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   installBodyValidator(app);
   installErrorHandler(app);
   installAuthHook(app, services.auth);
+  installInputGuards(app);
 
   await app.register(swagger, {
     openapi: {
@@ -124,6 +135,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
 
   registerHealthRoutes(app, deps.db);
   registerAuthRoutes(app, services.auth);
+  registerFirstRunRoutes(app, createFirstRunService({ db: deps.db, clock, auth: services.auth }));
   registerWebhookRoutes(app, services.webhooks);
   registerAuditRoutes(app, services.audit);
   registerEmailRoutes(app, services.email);

@@ -17,6 +17,8 @@ export const ConfigSchema = Type.Object({
   shutdownTimeoutMs: Type.Integer({ minimum: 0, description: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS: longest wait for in-flight work on SIGTERM (default 10000).' }),
   smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'FLAGDESK_SMTP_URL: `smtp://user:pass@host:port` (or smtps://); without it, emails are kept in the database and logged.' })),
   emailFrom: Type.String({ minLength: 3, description: 'FLAGDESK_EMAIL_FROM: From address of emails (default `Flagdesk <flagdesk@localhost>`).' }),
+  workerLeaseMs: Type.Integer({ minimum: 1000, description: 'FLAGDESK_WORKER_LEASE_MS: how long a background job or webhook delivery claimed by an instance that died stays with it before another instance takes it over (default 60000).' }),
+  webhookTimeoutMs: Type.Integer({ minimum: 100, description: 'FLAGDESK_WEBHOOK_TIMEOUT_MS: longest wait for a webhook receiver to answer (default 10000).' }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -45,12 +47,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: intOr(env.FLAGDESK_SHUTDOWN_TIMEOUT_MS, 10_000),
     ...(env.FLAGDESK_SMTP_URL ? { smtpUrl: env.FLAGDESK_SMTP_URL } : {}),
     emailFrom: env.FLAGDESK_EMAIL_FROM || 'Flagdesk <flagdesk@localhost>',
+    workerLeaseMs: intOr(env.FLAGDESK_WORKER_LEASE_MS, 60_000),
+    webhookTimeoutMs: intOr(env.FLAGDESK_WEBHOOK_TIMEOUT_MS, 10_000),
   };
   const names: Record<string, string> = {
     port: 'PORT', host: 'HOST', dataDir: 'FLAGDESK_DATA_DIR', databaseUrl: 'DATABASE_URL',
     adminEmail: 'FLAGDESK_ADMIN_EMAIL', adminPassword: 'FLAGDESK_ADMIN_PASSWORD', adminOrganisation: 'FLAGDESK_ADMIN_ORGANISATION',
     logLevel: 'LOG_LEVEL', bodyLimitBytes: 'FLAGDESK_BODY_LIMIT_BYTES', rendererDir: 'FLAGDESK_RENDERER_DIR',
     shutdownTimeoutMs: 'FLAGDESK_SHUTDOWN_TIMEOUT_MS', smtpUrl: 'FLAGDESK_SMTP_URL', emailFrom: 'FLAGDESK_EMAIL_FROM',
+    workerLeaseMs: 'FLAGDESK_WORKER_LEASE_MS', webhookTimeoutMs: 'FLAGDESK_WEBHOOK_TIMEOUT_MS',
   };
   const problems = [...Value.Errors(ConfigSchema, candidate)].map((e) => {
     const key = e.path.replace(/^\//, '');

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { buildApp, type BuiltApp } from './build-app.js';
 import { openDatabase, type Db } from '../platform/database/database.js';
 import { migrateToLatest } from '../platform/migrations/migrate.js';
+import { markServerRunning } from '../platform/database/server-lock.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { createOrganisationWithAdmin, isDatabaseEmpty } from '../modules/organisations/organisation-bootstrap.js';
 
@@ -20,7 +21,10 @@ export interface RunningServer extends BuiltApp {
 /** Opens the database, migrates, bootstraps the first admin if configured, and listens. */
 export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel });
-  const db = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: join(config.dataDir, 'flagdesk.sqlite') });
+  const sqliteFile = join(config.dataDir, 'flagdesk.sqlite');
+  const db = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile });
+  // `restore` refuses to replace the SQLite file of a running server.
+  const unmark = config.databaseUrl ? () => {} : markServerRunning(sqliteFile);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
@@ -41,6 +45,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     db, clock, logger, bodyLimitBytes: config.bodyLimitBytes, rendererDir: config.rendererDir,
     email: { smtpUrl: config.smtpUrl, from: config.emailFrom },
     databaseUrl: config.databaseUrl,
+    // A delivery in flight is held for its timeout plus the lease: it cannot outlast the timeout while its worker lives.
+    jobLeaseMs: config.workerLeaseMs,
+    webhooks: { timeoutMs: config.webhookTimeoutMs, leaseMs: config.webhookTimeoutMs + config.workerLeaseMs },
   });
   const address = await built.app.listen({ port: config.port, host: config.host });
   built.services.jobs.start();
@@ -61,6 +68,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         await built.services.impactJobs.close();
         await built.services.jobs.stop();
         await db.close();
+        unmark();
       })();
       return stopping;
     },

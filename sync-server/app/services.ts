@@ -126,7 +126,7 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const events = createEventsService(webhooksStore, deps.clock, { maxAttempts: delivery.maxAttempts, nudge });
   deps.jobs.addWorker('webhooks.deliver', new WebhookDeliveryWorker(webhooksStore, deps.clock, delivery, options.logger));
   const audit = createAuditService(deps.clock, { store: createSqlAuditStore(deps.db), access, events });
-  const webhooks = createWebhooksService({ db: deps.db, clock: deps.clock, store: webhooksStore, access, audit, nudge });
+  const webhooks = createWebhooksService({ db: deps.db, clock: deps.clock, store: webhooksStore, access, audit, nudge, testTimeoutMs: delivery.timeoutMs });
   const email = createEmailService({ store: createSqlEmailStore(deps.db), clock: deps.clock, access, jobs: deps.jobs, settings: options.email ?? { from: 'Flagdesk <flagdesk@localhost>' }, logger: options.logger });
   const auth = createAuthService(createSqlAuthStore(deps.db), deps.clock);
   const tenancy = { db: deps.db, clock: deps.clock, access, audit };

@@ -1,4 +1,4 @@
-import { authRoutes, healthRoutes } from './auth.contract.js';
+import { authRoutes, firstRunRoutes, healthRoutes } from './auth.contract.js';
 import type { RouteTable } from './route-contract.js';
 import { syncRoutes } from '../sync/sync.contract.js';
 import { featureSegmentRoutes, segmentRoutes } from './segments.contract.js';
@@ -27,6 +27,7 @@ import { impactRoutes } from './impact.contract.js';
 export const routeTable = {
   ...healthRoutes,
   ...authRoutes,
+  ...firstRunRoutes,
   ...webhookRoutes,
   ...auditRoutes,
   ...emailRoutes,

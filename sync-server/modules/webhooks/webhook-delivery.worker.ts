@@ -57,13 +57,14 @@ export function webhookBody(d: Pick<OutgoingDelivery, 'eventType' | 'eventData' 
   });
 }
 
-interface PostResult {
+export interface PostResult {
   statusCode: number | null;
   excerpt: string | null;
   error: string | null;
 }
 
-async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+/** One POST with a bounded wait and a bounded read of the answer; never throws. */
+export async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   try {
     const res = await request(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
     // Read at most 1 KiB and drop the rest: a receiver answering with a huge body must not cost memory.

@@ -405,6 +405,7 @@ const cases: Record<OperationId, WalkCase> = {
   },
   createChangeRequest: { need: E('CREATE_CHANGE_REQUEST'), call: async (w) => ({ params: { api_key: (await crWalk(w)).env.api_key }, body: await crBody(w) }) },
   listChangeRequests: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ query: { environment: (await crWalk(w)).env.id } }) },
+  listEnvironmentChangeRequests: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { api_key: (await crWalk(w)).env.api_key } }) },
   getChangeRequest: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   getChangeRequestDiff: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   // The organisation admin made these requests: as their author it may edit them; others need UPDATE_FEATURE_STATE.
@@ -425,6 +426,9 @@ const cases: Record<OperationId, WalkCase> = {
 
   getHealth: { need: { kind: 'public' }, call: () => ({}) },
   login: { need: { kind: 'public' }, call: () => ({ body: { email: 'admin@example.com', password: 'admin-password' } }) },
+  getFirstRunStatus: { need: { kind: 'public' }, call: () => ({}) },
+  // The walk's server has users: refused (400) for every caller, signed in or not.
+  createFirstAdmin: { need: { kind: 'public' }, call: (w) => ({ body: { email: `${w.unique('first')}@example.com`, password: 'a long password', organisation_name: 'Second' } }), allowStatuses: [400] },
   logout: { need: { kind: 'signedIn' }, call: () => ({}) },
   getCurrentUser: { need: { kind: 'signedIn' }, call: () => ({}) },
 
@@ -456,6 +460,7 @@ const cases: Record<OperationId, WalkCase> = {
   },
   listProjectAuditLogs: { need: P('VIEW_AUDIT_LOG'), call: (w) => ({ params: { project_pk: w.project } }) },
   getAuditLogIntegrity: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
+  listOrganisationAuditLogs: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
 
   listProjects: { need: { kind: 'signedIn' }, call: () => ({}) },
   createProject: {
@@ -566,6 +571,8 @@ const cases: Record<OperationId, WalkCase> = {
     },
   },
   listOrganisationWebhooks: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
+  // Nothing listens on port 9: an authorised test answers 400 "Could not connect".
+  testWebhook: { need: E('ADMIN'), call: (w) => ({ body: { webhook_url: 'http://127.0.0.1:9/hook', scope: { type: 'environment', id: w.env.api_key } } }), allowStatuses: [400] },
   createOrganisationWebhook: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org }, body: { url: 'http://127.0.0.1:9/hook', enabled: false } }) },
   updateOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id }, body: { url: 'http://127.0.0.1:9/other' } }) },
   partialUpdateOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id }, body: { enabled: false } }) },
