@@ -11,6 +11,7 @@ import { describeError } from '../../ui/error-text.js';
 import { formatDateTime } from '../../ui/format.js';
 import { DiffView } from '../versions/diff-view.js';
 import { ConflictView } from '../change-requests/conflict-view.js';
+import { BypassPublishButton } from '../governance/bypass-publish.js';
 
 interface Props {
   environment: Environment;
@@ -51,6 +52,8 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
   const [isConfirmingDiscard, setConfirmingDiscard] = useState(false);
   const segmentName = segmentNamer(segments);
   const optionName = optionNamer(feature);
+
+  const isGoverned = requiresApprovals(environment);
 
   async function publish(at?: string) {
     setBusy(true);
@@ -109,25 +112,37 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
           }}
         />
       )}
-      <div className="publish-row">
-        <button type="button" className={requiresApprovals(environment) ? undefined : 'primary'} disabled={isBusy} onClick={() => void publish()}>
-          Publish now
-        </button>
-        {requiresApprovals(environment) && (
+      {isGoverned ? (
+        <div className="publish-row">
           <button type="button" className="primary" disabled={isBusy} aria-expanded={isRequesting} onClick={() => setRequesting((x) => !x)}>
             Request change
           </button>
-        )}
-        <span className="or">or</span>
-        <label htmlFor={`${id}-at`}>Go live at</label>
-        <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
-        <button type="button" disabled={isBusy || liveFrom === ''} onClick={() => void publish(new Date(liveFrom).toISOString())}>
-          Schedule
-        </button>
-        <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
-          Discard draft
-        </button>
-      </div>
+          <BypassPublishButton environmentName={environment.name} featureName={feature.name} isDisabled={isBusy} onBypass={() => publish()} />
+          <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
+            Discard draft
+          </button>
+        </div>
+      ) : (
+        <div className="publish-row">
+          <button type="button" className="primary" disabled={isBusy} onClick={() => void publish()}>
+            Publish now
+          </button>
+          <span className="or">or</span>
+          <label htmlFor={`${id}-at`}>Go live at</label>
+          <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
+          <button type="button" disabled={isBusy || liveFrom === ''} onClick={() => void publish(new Date(liveFrom).toISOString())}>
+            Schedule
+          </button>
+          <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
+            Discard draft
+          </button>
+        </div>
+      )}
+      {isGoverned && (
+        <p className="muted">
+          {environment.name} requires approvals: this draft goes live through a change request once it is approved.
+        </p>
+      )}
       {isRequesting && (
         <RequestChangeForm
           environment={environment}

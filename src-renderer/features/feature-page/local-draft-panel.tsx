@@ -8,6 +8,7 @@ import { diffContents, statesFromContent, versionNames } from '../../replica/rep
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { DiffView } from '../versions/diff-view.js';
+import { BypassPublishButton } from '../governance/bypass-publish.js';
 import { DraftHead, RequestChangeForm } from './draft-panel.js';
 import { keepAsNewDraft } from '../../replica/local-drafts.js';
 import { useReplica } from '../../replica/use-replica.js';
@@ -19,6 +20,8 @@ export interface ChangeRequestRoute {
   /** The server cannot be reached: a change request cannot be made now. */
   isOffline: boolean;
   onRequest(request: ChangeRequestFromDraft): Promise<void>;
+  /** Publishes directly past the approvals (online only; the server checks the bypass permission and audits it). */
+  onBypass(): Promise<void>;
 }
 
 interface Props {
@@ -125,24 +128,18 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
             Request change
           </button>
         )}
-        <button
-          type="button"
-          className={changeRequest ? undefined : 'primary'}
-          disabled={isBusy || isQueued || changeRequest !== null}
-          aria-describedby={changeRequest ? `${id}-approvals` : undefined}
-          onClick={() => void run(onPublish)}
-        >
-          Publish
-        </button>
-        <button
-          type="button"
-          disabled={isBusy || isQueued || changeRequest !== null}
-          aria-expanded={isScheduling}
-          aria-describedby={changeRequest ? `${id}-approvals` : undefined}
-          onClick={() => setScheduling((x) => !x)}
-        >
-          Schedule…
-        </button>
+        {changeRequest ? (
+          <BypassPublishButton environmentName={environmentName} featureName={feature.name} isDisabled={isBusy || changeRequest.isOffline} onBypass={() => run(changeRequest.onBypass)} />
+        ) : (
+          <>
+            <button type="button" className="primary" disabled={isBusy || isQueued} onClick={() => void run(onPublish)}>
+              Publish
+            </button>
+            <button type="button" disabled={isBusy || isQueued} aria-expanded={isScheduling} onClick={() => setScheduling((x) => !x)}>
+              Schedule…
+            </button>
+          </>
+        )}
         <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
           Discard draft
         </button>
