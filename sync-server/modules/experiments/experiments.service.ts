@@ -1,5 +1,5 @@
 import { EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
-import { AppError, notFound, permissionDenied, validationFailed } from '../../../src-shared/errors/app-error.js';
+import { AppError, notFound, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import type { DeleteSegmentOverrideInput, UpdateFlagV1Input, UpdateFlagV2Input } from '../../../src-shared/contracts/http/experiments.contract.js';
 import type { FeatureVersionCreateInput } from '../../../src-shared/contracts/http/versions.contract.js';
