@@ -9,7 +9,8 @@ import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { DiffView } from '../versions/diff-view.js';
 import { BypassPublishButton } from '../governance/bypass-publish.js';
-import { DraftHead, RequestChangeForm } from './draft-panel.js';
+import { DraftHead, PastTimeNotice, RequestChangeForm } from './draft-panel.js';
+import { isNotInFuture, utcInputToIso } from '../../ui/format.js';
 import { keepAsNewDraft } from '../../replica/local-drafts.js';
 import { useReplica } from '../../replica/use-replica.js';
 
@@ -77,10 +78,15 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
     }
   }
 
+  const [isPastTime, setPastTime] = useState(false);
+
+  /** A time that has passed is not queued as a schedule: publishing now is offered instead. */
   function schedule(event: FormEvent) {
     event.preventDefault();
-    if (liveFrom === '') return;
-    void run(() => onSchedule(new Date(liveFrom).toISOString()));
+    const at = utcInputToIso(liveFrom);
+    if (at === null) return;
+    if (isNotInFuture(at)) setPastTime(true);
+    else void run(() => onSchedule(at));
   }
 
   return (
@@ -159,13 +165,22 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
       )}
       {!changeRequest && isScheduling && (
         <form className="schedule" aria-label="Schedule" onSubmit={schedule}>
-          <label htmlFor={`${id}-at`}>Go live at</label>
-          <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
+          <label htmlFor={`${id}-at`}>Go live at (UTC)</label>
+          <input
+            id={`${id}-at`}
+            type="datetime-local"
+            value={liveFrom}
+            onChange={(e) => {
+              setLiveFrom(e.target.value);
+              setPastTime(false);
+            }}
+          />
           <button type="submit" className="primary" disabled={isBusy || liveFrom === ''}>
             Queue schedule
           </button>
         </form>
       )}
+      {!changeRequest && isScheduling && isPastTime && <PastTimeNotice isBusy={isBusy || isQueued} onPublishNow={() => void run(onPublish)} />}
       {isConfirmingDiscard && (
         <ConfirmDialog
           title="Discard this draft?"

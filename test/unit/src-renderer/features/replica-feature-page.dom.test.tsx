@@ -171,11 +171,11 @@ describe('feature page on the replica', () => {
     openFeature();
     fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Schedule…' }));
     const form = screen.getByRole('form', { name: 'Schedule' });
-    fireEvent.change(within(form).getByLabelText('Go live at'), { target: { value: '2026-12-01T09:00' } });
+    fireEvent.change(within(form).getByLabelText('Go live at (UTC)'), { target: { value: '2027-12-01T09:00' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Queue schedule' }));
     await waitFor(async () => expect(await db.intents.count().exec()).toBe(1));
     const [intent] = (await db.intents.find().exec()).map((d) => d.toMutableJSON());
-    expect(intent).toMatchObject({ kind: 'schedule', status: 'pending', liveFrom: new Date('2026-12-01T09:00').toISOString() });
+    expect(intent).toMatchObject({ kind: 'schedule', status: 'pending', liveFrom: '2027-12-01T09:00:00.000Z' });
   });
 
   test('a publish answered with a conflict shows the banner; resolving writes a fresh draft on the live version', async () => {
