@@ -166,13 +166,29 @@ describe('value and segment-override editor', () => {
     expect(draft.states.map((s) => s.feature_segment && [s.feature_segment.segment, s.feature_segment.priority])).toEqual([null, [8, 0]]);
   });
 
+  test('leaving the page with unsaved edits asks first; once saved it does not', async () => {
+    openFeature(1);
+    await waitFor(() => expect((defaultValue() as HTMLInputElement).value).toBe('Hello'));
+    const leave = () => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(leave()).toBe(false);
+    fireEvent.change(defaultValue(), { target: { value: 'Unsaved' } });
+    expect(leave()).toBe(true);
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    await draftRegion();
+    await waitFor(() => expect(leave()).toBe(false));
+  });
+
   test('on a v1 environment, Save changes writes the live feature state and Discard restores the loaded values', async () => {
     const { api, data } = openFeature(0);
     await waitFor(() => expect((defaultValue() as HTMLInputElement).value).toBe('Hello dev'));
     expect(screen.queryByRole('tab', { name: 'History' })).toBeNull();
 
     fireEvent.change(defaultValue(), { target: { value: 'scrap this' } });
-    fireEvent.click(within(editor()).getByRole('button', { name: 'Discard changes' }));
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Revert unsaved edits' }));
     expect((defaultValue() as HTMLInputElement).value).toBe('Hello dev');
 
     fireEvent.click(within(editor()).getByRole('switch', { name: 'Enabled in Development' }));
