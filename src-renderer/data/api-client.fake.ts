@@ -21,6 +21,8 @@ import {
   type ChangeRequest,
   type ChangeRequestDiff,
   type RebaseResolution,
+  type ImpactPreview,
+  type RevertResult,
 } from './api-client.js';
 
 type TypedValue = VersionState['feature_state_value'];
@@ -39,6 +41,11 @@ export interface FakeApiData {
   audit?: AuditEntry[];
   /** Change requests as the server returns them, with their diff (the fake does not compute diffs). */
   changeRequests?: { changeRequest: ChangeRequest; diff: ChangeRequestDiff }[];
+  /**
+   * Impact previews the fake answers: a start answers `running` when given (else `done`), and polling
+   * answers `done`. `revert` is what a revert answers, or the conflicts it is refused with.
+   */
+  impact?: { running?: ImpactPreview; done: ImpactPreview; revert?: RevertResult | { conflicts: { feature: number; feature_name: string; reason: string; live_version_uuid: string | null }[] } };
 }
 
 interface FakeVersion {
@@ -582,5 +589,25 @@ export function createFakeApiClient(
         entry.diff = { ...entry.diff, features: entry.diff.features.map((f) => ({ ...f, conflicts: [], is_mergeable: true })) };
         return entry.changeRequest;
       }),
+
+    previewVersionImpact: () => authed('previewVersionImpact', () => impactStart()),
+    previewChangeRequestImpact: () => authed('previewChangeRequestImpact', () => impactStart()),
+    getImpactPreview: () => authed('getImpactPreview', () => data.impact?.done ?? fail('NOT_FOUND', 'Impact preview not found.')),
+    cancelImpactPreview: () => authed('cancelImpactPreview', () => undefined),
+    revertChangeRequest: (id, { skipConflicting }) =>
+      authed('revertChangeRequest', () => {
+        changeRequestEntry(id);
+        const answer = data.impact?.revert ?? fail('PRECONDITION_FAILED', 'Only a committed change request can be reverted', { reason: 'NOT_COMMITTED' });
+        if ('conflicts' in answer) {
+          if (!skipConflicting) throw new ApiError('REVISION_CONFLICT', `${answer.conflicts.length} feature(s) changed since`, 409, undefined, { reason: 'CHANGED_SINCE', conflicts: answer.conflicts });
+          return { reverted: [], skipped: answer.conflicts.map((c) => ({ feature: c.feature, feature_name: c.feature_name, reason: c.reason })), change_request: null };
+        }
+        return answer;
+      }),
   };
+
+  function impactStart(): ImpactPreview {
+    const impact = data.impact ?? fail('NOT_FOUND', 'Version not found.');
+    return impact.running ?? impact.done;
+  }
 }

@@ -13,6 +13,7 @@ import type { versioningMigrationRoutes } from '../../src-shared/contracts/http/
 import type { webhookRoutes } from '../../src-shared/contracts/http/webhooks.contract.js';
 import type { auditRoutes } from '../../src-shared/contracts/http/audit.contract.js';
 import type { changeRequestRoutes } from '../../src-shared/contracts/http/change-requests.contract.js';
+import type { ImpactPreviewWire, RevertResultWire } from '../../src-shared/contracts/http/impact.contract.js';
 
 export type LoginBody = BodyOf<typeof authRoutes.login>;
 export type CurrentUser = ResponseOf<typeof authRoutes.getCurrentUser>;
@@ -49,6 +50,8 @@ export type ChangeRequestDiff = ResponseOf<typeof changeRequestRoutes.getChangeR
 export type ChangeRequestFeatureDiff = ChangeRequestDiff['features'][number];
 export type VersionConflict = ChangeRequestFeatureDiff['conflicts'][number];
 export type RebaseResolution = NonNullable<NonNullable<BodyOf<typeof changeRequestRoutes.rebaseChangeRequest>>['resolutions']>[number];
+export type ImpactPreview = ImpactPreviewWire;
+export type RevertResult = RevertResultWire;
 /** One page of a paginated list. */
 export interface Page<T> {
   count: number;
@@ -141,6 +144,15 @@ export interface ApiClient {
   commitChangeRequest(id: number): Promise<ChangeRequest>;
   /** Re-bases the change sets on what is live, choosing mine or live per conflicting path. */
   rebaseChangeRequest(id: number, resolutions: RebaseResolution[]): Promise<ChangeRequest>;
+
+  /** Starts the impact preview of a version (a draft, scheduled or earlier version); it may come back still running. */
+  previewVersionImpact(environmentId: number, featureId: number, uuid: string): Promise<ImpactPreview>;
+  /** Starts the impact preview of a change request, or with `revert` of reverting a committed one. */
+  previewChangeRequestImpact(id: number, options: { revert: boolean }): Promise<ImpactPreview>;
+  getImpactPreview(id: string): Promise<ImpactPreview>;
+  cancelImpactPreview(id: string): Promise<void>;
+  /** Reverts a committed change request (a new change request where approvals are required). */
+  revertChangeRequest(id: number, options: { skipConflicting: boolean }): Promise<RevertResult>;
 }
 
 export interface ApiClientDeps {
@@ -264,5 +276,12 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
     approveChangeRequest: (id) => call<ChangeRequest>('POST', `${changeRequests}/${id}/approve/`),
     commitChangeRequest: (id) => call<ChangeRequest>('POST', `${changeRequests}/${id}/commit/`),
     rebaseChangeRequest: (id, resolutions) => call<ChangeRequest>('POST', `${changeRequests}/${id}/rebase/`, { body: { resolutions } }),
+
+    // A short wait: the screen shows progress and polls instead of holding one long request.
+    previewVersionImpact: (environmentId, featureId, uuid) => call<ImpactPreview>('POST', `${versions(environmentId, featureId)}/${uuid}/impact/`, { body: { wait_ms: 1500 } }),
+    previewChangeRequestImpact: (id, { revert }) => call<ImpactPreview>('POST', `${changeRequests}/${id}/impact/`, { body: { wait_ms: 1500, revert } }),
+    getImpactPreview: (id) => call<ImpactPreview>('GET', `/api/v1/impact-previews/${encodeURIComponent(id)}/`),
+    cancelImpactPreview: (id) => call<void>('DELETE', `/api/v1/impact-previews/${encodeURIComponent(id)}/`),
+    revertChangeRequest: (id, { skipConflicting }) => call<RevertResult>('POST', `${changeRequests}/${id}/revert/`, { body: { skip_conflicting: skipConflicting } }),
   };
 }

@@ -29,6 +29,7 @@ import { registerSegmentRoutes } from '../modules/segments/segments.routes.js';
 import { registerIdentityRoutes } from '../modules/identities/identities.routes.js';
 import { registerSdkRoutes } from '../modules/sdk/sdk.routes.js';
 import { registerVersionRoutes } from '../modules/versions/versions.routes.js';
+import { registerImpactRoutes } from '../modules/impact/impact.routes.js';
 import { registerReleasePipelineRoutes } from '../modules/release-pipelines/release-pipelines.routes.js';
 import { registerMigrationRoutes } from '../modules/migration/migration.routes.js';
 import { registerExperimentRoutes } from '../modules/experiments/experiments.routes.js';
@@ -140,6 +141,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   registerExperimentRoutes(app, services.experiments);
   registerSyncRoutes(app, services.sync);
   registerChangeRequestRoutes(app, services.changeRequests);
+  registerImpactRoutes(app, services.impact, services.changeRequests);
 
   if (deps.rendererDir && existsSync(deps.rendererDir)) {
     await app.register(fastifyStatic, {

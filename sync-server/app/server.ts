@@ -58,6 +58,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
         const force = setTimeout(() => built.app.server.closeAllConnections(), graceMs);
         await built.app.close();
         clearTimeout(force);
+        await built.services.impactJobs.close();
         await built.services.jobs.stop();
         await db.close();
       })();

@@ -49,6 +49,9 @@ import { createSqlSyncStore } from '../modules/sync/sync.store.sql.js';
 import { SyncHub } from '../modules/sync/sync-hub.js';
 import { createChangeRequestsService, type ChangeRequestsService } from '../modules/change-requests/change-requests.service.js';
 import { createSqlChangeRequestsStore } from '../modules/change-requests/change-requests.store.sql.js';
+import { createImpactService, type ImpactService } from '../modules/impact/impact.service.js';
+import { createImpactJobs, type ImpactJobs } from '../modules/impact/impact-jobs.js';
+import { createIdentityPopulation } from '../modules/identities/identity-population.sql.js';
 
 /** What the composition root hands to services and routes. */
 export interface CoreDeps {
@@ -99,6 +102,10 @@ export interface AppServices extends CoreDeps {
   sync: SyncService;
   /** Change requests (issue 5): approvals bound to content, all-or-none commits, rebase of scheduled changes. */
   changeRequests: ChangeRequestsService;
+  /** Impact previews (issue 14): who a change affects, over every stored identity. */
+  impact: ImpactService;
+  /** The previews running in this process (cancelled at shutdown). */
+  impactJobs: ImpactJobs;
 }
 
 /** Settings of the events infrastructure (issue 4), from config in the server and shortened in tests. */
@@ -155,5 +162,7 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const changeRequests = createChangeRequestsService({ db: deps.db, clock: deps.clock, store: createSqlChangeRequestsStore(deps.db), access, audit, email, versions });
   const syncStore = createSqlSyncStore();
   const sync = createSyncService({ db: deps.db, clock: deps.clock, store: syncStore, access, versions, changeRequests, hub: new SyncHub(deps.db, syncStore, { listenUrl: options.syncListenUrl, logger: options.logger }) });
-  return { ...deps, access, audit, auth, events, webhooks, email, organisations, permissions, projects, environments, identities, segments, featureSegments, features, featureStates, sdk, versions, migration, experiments, changeRequests, releasePipelines, sync };
+  const impactJobs = createImpactJobs({ clock: deps.clock, population: createIdentityPopulation(deps.db) });
+  const impact = createImpactService({ db: deps.db, access, jobs: impactJobs, sdk, features, versions, changeRequests });
+  return { ...deps, access, audit, auth, events, webhooks, email, organisations, permissions, projects, environments, identities, segments, featureSegments, features, featureStates, sdk, versions, migration, experiments, changeRequests, releasePipelines, sync, impact, impactJobs };
 }

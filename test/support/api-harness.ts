@@ -60,7 +60,8 @@ export class TestApi {
   }
 
   async stop(): Promise<void> {
-    // Let background work (webhook deliveries in flight) finish before the database goes away.
+    // Let background work (webhook deliveries in flight, impact previews) finish before the database goes away.
+    await this.built?.services.impactJobs.close();
     await this.built?.services.jobs.stop();
     await this.built?.app.close();
     await this.testDb?.drop();

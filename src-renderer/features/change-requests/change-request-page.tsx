@@ -11,6 +11,9 @@ import { DiffView } from '../versions/diff-view.js';
 import { Approvals } from './approvals.js';
 import { StatusBadge } from './change-request-list.js';
 import { ConflictView } from './conflict-view.js';
+import { ImpactPreviewPanel } from '../impact/impact-preview.js';
+import { useImpactPreview } from '../impact/use-impact-preview.js';
+import { RevertChangeRequest } from '../impact/revert-change-request.js';
 
 interface Props {
   environment: Environment;
@@ -91,6 +94,17 @@ interface DetailProps {
   onRebase(resolutions: RebaseResolution[]): Promise<void>;
 }
 
+/** The impact of an open change request as a whole (issue 14). */
+function ChangeRequestImpact({ changeRequest }: { changeRequest: ChangeRequest }) {
+  const { api } = useAppServices();
+  const controls = useImpactPreview(api, () => api.previewChangeRequestImpact(changeRequest.id, { revert: false }), `${changeRequest.id}:${changeRequest.content_hash}`);
+  return (
+    <section className="panel" aria-label="Impact of this change request">
+      <ImpactPreviewPanel controls={controls} subject="this change request" unavailable={null} />
+    </section>
+  );
+}
+
 /**
  * A change request: per feature its diff against live (sentences and side by side), the approvals with
  * their stale markers, approve and commit; when it needs a rebase, the conflict view instead of commit.
@@ -145,6 +159,9 @@ export function ChangeRequestDetailView({ detail, segments, currentUserId, onApp
           )}
         </section>
       ))}
+
+      {isOpen && !needsRebase && <ChangeRequestImpact changeRequest={cr} />}
+      {cr.status === 'committed' && <RevertChangeRequest changeRequest={cr} />}
 
       <Approvals changeRequest={cr} diff={diff} users={users} featureName={featureName} />
 

@@ -13,6 +13,10 @@ import { DraftHead, PastTimeNotice, RequestChangeForm } from './draft-panel.js';
 import { isNotInFuture, utcInputToIso } from '../../ui/format.js';
 import { keepAsNewDraft } from '../../replica/local-drafts.js';
 import { useReplica } from '../../replica/use-replica.js';
+import { useAppServices } from '../../app/app-services.js';
+import type { ImpactPreview } from '../../data/api-client.js';
+import { useImpactPreview } from '../impact/use-impact-preview.js';
+import { ImpactPreviewPanel, ImpactSummary } from '../impact/impact-preview.js';
 
 /** On an environment that requires approvals the draft goes live through a change request, made on the server. */
 export interface ChangeRequestRoute {
@@ -42,6 +46,8 @@ interface Props {
   onDiscard(): Promise<void>;
   /** Set when the environment requires approvals: "Request change" replaces Publish and Schedule…. */
   changeRequest: ChangeRequestRoute | null;
+  /** The impact preview of the draft (issue 14): how to start it on the server, or why it cannot run now. */
+  impact: { start(): Promise<ImpactPreview>; unavailable: string | null };
 }
 
 /**
@@ -50,8 +56,10 @@ interface Props {
  * environment that requires approvals a queued publish would only come back refused, so the draft offers
  * "Request change" instead, which needs the server.
  */
-export function LocalDraftPanel({ feature, environmentName, draft, live, liveContent, segments, isQueued, isStaleClean, onPublish, onSchedule, onDiscard, changeRequest }: Props) {
+export function LocalDraftPanel({ feature, environmentName, draft, live, liveContent, segments, isQueued, isStaleClean, onPublish, onSchedule, onDiscard, changeRequest, impact }: Props) {
   const id = useId();
+  const { api } = useAppServices();
+  const impactControls = useImpactPreview(api, impact.start, `${draft.id}:${draft.updatedAt}`);
   const replica = useReplica();
   const [isScheduling, setScheduling] = useState(false);
   const [isRequesting, setRequesting] = useState(false);
@@ -116,6 +124,7 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
           optionName={optionName}
         />
       )}
+      {changes.length > 0 && <ImpactPreviewPanel controls={impactControls} subject="this draft" unavailable={impact.unavailable} />}
       {failure && (
         <p role="alert" className="error">
           {failure}
@@ -178,6 +187,7 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
           <button type="submit" className="primary" disabled={isBusy || liveFrom === ''}>
             Queue schedule
           </button>
+          <ImpactSummary controls={impactControls} unavailable={impact.unavailable} />
         </form>
       )}
       {!changeRequest && isScheduling && isPastTime && <PastTimeNotice isBusy={isBusy || isQueued} onPublishNow={() => void run(onPublish)} />}

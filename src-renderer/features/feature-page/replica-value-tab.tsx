@@ -194,6 +194,14 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
             replica.reSync();
           }}
           changeRequest={changeRequest}
+          impact={{
+            // The server previews its copy of the draft: every local edit is pushed first.
+            start: async () => {
+              await replica.awaitInSync();
+              return api.previewVersionImpact(environmentId, feature.id, draft.id);
+            },
+            unavailable: connection === 'offline' ? 'The impact is computed by the server over its stored identities; it cannot be computed while the server is unreachable.' : null,
+          }}
         />
       )}
       {/*

@@ -25,6 +25,8 @@ export interface RouteContract {
   successStatus: 200 | 201 | 202 | 204;
   /** Schema of a successful answer's body (ignored for 204). */
   response: TSchema;
+  /** Other success statuses the route may answer with the same body schema (e.g. 202 for work still running). */
+  otherSuccessStatuses?: readonly (200 | 201 | 202)[];
   /** Expected error codes besides VALIDATION_FAILED / UNAUTHENTICATED, documented next to the route. */
   errors: readonly ErrorCode[];
 }

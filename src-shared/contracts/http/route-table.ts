@@ -18,6 +18,7 @@ import { releasePipelineRoutes } from './release-pipelines.contract.js';
 import { versioningMigrationRoutes } from './versioning-migration.contract.js';
 import { experimentRoutes } from './experiments.contract.js';
 import { changeRequestRoutes } from './change-requests.contract.js';
+import { impactRoutes } from './impact.contract.js';
 
 /**
  * Every HTTP route of the server, by operationId. The server registers exactly these; the meta-test
@@ -44,6 +45,7 @@ export const routeTable = {
   ...versioningMigrationRoutes,
   ...experimentRoutes,
   ...changeRequestRoutes,
+  ...impactRoutes,
   ...syncRoutes,
 } satisfies RouteTable;
 

@@ -45,7 +45,7 @@ const ConditionInput = Type.Object({
   value: Type.Optional(
     Type.Unknown({
       description:
-        'Operand: a string, number or boolean, kept as text. REGEX: a valid pattern; PERCENTAGE_SPLIT: 0–100; MODULO: "divisor|remainder"; IN: comma-separated values; IS_SET / IS_NOT_SET: none.',
+        'Operand: a string, number or boolean, kept as text. REGEX: a valid pattern; PERCENTAGE_SPLIT: 0–100; MODULO: "divisor|remainder" (any other text is kept and never matches, as in Flagsmith); IN: comma-separated values; IS_SET / IS_NOT_SET: none.',
     }),
   ),
   description: Type.Optional(Nullable(Type.String())),

@@ -167,13 +167,16 @@ function traitOf(context: EvaluationContext, key: string): TraitValue {
 }
 
 /**
- * flag_engine's `get_context_value`: a property starting with `$.` is a JSONPath into the context
- * (only a string, number or boolean counts; objects, lists and missing paths are "not set"); a
- * property that starts with `$.` but is not valid JSONPath is a trait key after all; anything else
- * is a trait key. Null means "not set".
+ * flag_engine's `get_context_value`: a trait whose key is the property, else, for a property starting
+ * with `$.`, a JSONPath into the context (only a string, number or boolean counts; objects, lists and
+ * missing paths are "not set"); a property that starts with `$.` but is not valid JSONPath is a trait
+ * key after all. A trait named like a JSONPath (`$.identity`) is matched by its literal name first, as
+ * Flagsmith's engine does. Null means "not set".
  */
 export function getContextValue(context: EvaluationContext, property: string): TraitValue {
   if (!property.startsWith('$.')) return traitOf(context, property);
+  const literal = traitOf(context, property);
+  if (literal !== null) return literal;
   const path = parseJsonPath(property);
   if (!path) return traitOf(context, property);
   const value = walk(context, path);

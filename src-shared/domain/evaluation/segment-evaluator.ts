@@ -138,8 +138,26 @@ function matchesContextValue(operator: string, value: string, trait: string | nu
   return compareBy(operator, numericOrder(Number(trait), cast));
 }
 
+/**
+ * Parsed IN lists by condition value. A condition's value is parsed once, not once per identity: the
+ * JSON attempt throws on the common comma-separated form, which is expensive on hot paths (SDK identity
+ * evaluation, impact previews). Bounded: cleared when it grows past the limit.
+ */
+const inValuesCache = new Map<string, readonly string[]>();
+const IN_VALUES_CACHE_LIMIT = 10_000;
+
 /** The values of an IN condition: a JSON list, or else a comma-separated list. */
-function inValues(value: string): string[] {
+function inValues(value: string): readonly string[] {
+  let values = inValuesCache.get(value);
+  if (!values) {
+    if (inValuesCache.size >= IN_VALUES_CACHE_LIMIT) inValuesCache.clear();
+    values = parseInValues(value);
+    inValuesCache.set(value, values);
+  }
+  return values;
+}
+
+function parseInValues(value: string): string[] {
   try {
     const parsed: unknown = JSON.parse(value);
     if (Array.isArray(parsed)) return parsed.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : pythonStr(v)));
@@ -152,7 +170,8 @@ function inValues(value: string): string[] {
 /**
  * Whether the context matches one condition (flag_engine `context_matches_condition`). `segmentKey`
  * seeds PERCENTAGE_SPLIT: the identity falls in the segment when the hash of [segment key, trait value
- * (if the condition names a set trait) or identity key] is at most the condition's percentage.
+ * (when the condition names a trait; an identity without it never matches) or identity key] is at most
+ * the condition's percentage.
  */
 export function contextMatchesCondition(context: EvaluationContext, condition: ConditionInput, segmentKey: string): boolean {
   const property = condition.property_ ?? '';
@@ -169,6 +188,9 @@ export function contextMatchesCondition(context: EvaluationContext, condition: C
     case 'PERCENTAGE_SPLIT': {
       const percentage = parsePythonFloat(value);
       if (percentage === undefined) return false;
+      // Split by a trait the identity does not have: it is outside the segment, never split by its key
+      // instead (flagsmith-engine#283).
+      if (property && contextValue === null) return false;
       const objectIds = [segmentKey, contextValue !== null ? contextValue : (context.identity?.key ?? null)];
       return getHashedPercentageForObjectIds(objectIds) <= percentage;
     }

@@ -111,13 +111,8 @@ export function checkConditionValue(operator: SegmentOperator, value: string | n
       const n = parseDecimal(value);
       return n === undefined || n < 0 || n > 100 ? 'must be a number from 0 to 100' : undefined;
     }
-    case SegmentOperator.MODULO: {
-      const parts = value.split('|');
-      const divisor = parts.length === 2 ? parseDecimal(parts[0]!) : undefined;
-      const remainder = parts.length === 2 ? parseDecimal(parts[1]!) : undefined;
-      if (divisor === undefined || remainder === undefined) return 'must be "divisor|remainder", two numbers';
-      return divisor === 0 ? 'divisor must not be 0' : undefined;
-    }
+    // MODULO takes any text, as Flagsmith accepts it at creation: a value that is not "divisor|remainder"
+    // (two numbers, divisor not 0) simply never matches.
     default:
       return undefined;
   }

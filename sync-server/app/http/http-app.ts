@@ -64,6 +64,7 @@ export function route<C extends RouteContract>(app: HttpApp, operationId: string
       ...(contract.body ? { body: contract.body } : {}),
       response: {
         [contract.successStatus]: contract.successStatus === 204 ? { type: 'null', description: 'No content' } : contract.response,
+        ...Object.fromEntries((contract.otherSuccessStatuses ?? []).map((s) => [s, contract.response])),
         ...errorResponses,
       },
     },

@@ -19,6 +19,8 @@ import { bumpDocumentRevision } from '../sdk/document-revision.js';
 import type { VersionContentRef, VersionsService } from '../versions/versions.service.js';
 import { conflictToWire, parseContent } from '../versions/version-content-rows.js';
 import { assigneeEmail, approvedEmail } from './change-request-emails.js';
+import { createChangeRequestReverts, type ChangeRequestImpactSubject } from './change-request-revert.js';
+import type { RevertResultWire } from '../../../src-shared/contracts/http/impact.contract.js';
 import type { ChangeRequestRecord, ChangeRequestsStore, ChangeSetRecord, CrEnvironmentRef } from './change-requests.store.js';
 
 type Page = { offset: number; limit: number };
@@ -53,6 +55,13 @@ export interface ChangeRequestsService {
   commit(p: Principal, id: number): Promise<ChangeRequestWire>;
   rebase(p: Principal, id: number, input: RebaseInput | undefined): Promise<ChangeRequestWire>;
   diff(p: Principal, id: number): Promise<ChangeRequestDiffWire>;
+  /**
+   * What an impact preview of the request evaluates (issue 14): its pending change sets as they would be
+   * published now, or with `revert`, the content each feature had before the committed request.
+   */
+  impactSubject(p: Principal, id: number, options: { revert: boolean }): Promise<ChangeRequestImpactSubject>;
+  /** Reverts a committed request in one step (see `createChangeRequestReverts`). */
+  revert(p: Principal, id: number, input: { skip_conflicting?: boolean | undefined; description?: string | null | undefined }): Promise<RevertResultWire>;
 }
 
 function precondition(message: string, details: Record<string, unknown>): AppError {
@@ -284,7 +293,24 @@ export function createChangeRequestsService(deps: { db: Db; clock: Clock; store:
     return { changeRequest: { id: cr.id, title: cr.title }, notify: [...(authorEmail ? [authorEmail] : []), ...notify] };
   });
 
+  const reverts = createChangeRequestReverts({
+    db,
+    store,
+    access,
+    versions,
+    nowIso,
+    load,
+    record,
+    async pendingContents(ex, cr) {
+      const view = await viewOf(ex, cr);
+      return view.sets.filter((s) => s.isPending).map((s) => ({ featureId: s.record.featureId, content: s.toPublish ?? s.mine, isMerged: s.toPublish !== null && s.toPublish !== s.mine }));
+    },
+  });
+
   return {
+    impactSubject: reverts.impactSubject,
+    revert: reverts.revert,
+
     async create(p, apiKey, input) {
       const scope = await access.assertEnvironmentByApiKey(p, apiKey, EnvironmentPermission.CREATE_CHANGE_REQUEST);
       const title = trimmedTitle(input.title);

@@ -57,6 +57,8 @@ export interface VersionContentRef {
   featureId: number;
   status: VersionStatus;
   baseVersionUuid: string | null;
+  /** The version that was live when this one went live (null before it did). */
+  previousVersionUuid: string | null;
   liveFrom: string | null;
   content: VersionContent;
 }
@@ -364,7 +366,7 @@ export function createVersionsService(deps: {
   const conflictListeners: ScheduledConflictListener[] = [];
 
   function contentRef(v: VersionRecord): VersionContentRef {
-    return { uuid: v.uuid, environmentId: v.environmentId, featureId: v.featureId, status: v.status, baseVersionUuid: v.baseVersionUuid, liveFrom: v.liveFrom, content: parseContent(v.contentJson) };
+    return { uuid: v.uuid, environmentId: v.environmentId, featureId: v.featureId, status: v.status, baseVersionUuid: v.baseVersionUuid, previousVersionUuid: v.previousVersionUuid, liveFrom: v.liveFrom, content: parseContent(v.contentJson) };
   }
 
   // ---- context and authorisation ------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { runEventsBench } from './events.bench.js';
 import { runReplicationBench } from './replication.bench.js';
 import { runSdkBench } from './sdk.bench.js';
 import { runVersionsBench } from './versions.bench.js';
+import { runImpactBench } from './impact.bench.js';
 
 /** One measured figure of a section. */
 export interface BenchMetric {
@@ -29,5 +30,6 @@ export const benchSections: BenchSection[] = [
   { name: 'sdk', description: 'SDK /flags/ throughput against a bare Fastify route, identities, document rebuild, server RSS', run: runSdkBench },
   { name: 'events', description: 'webhook fan-out throughput and lag; audit list latency over 100k entries', run: runEventsBench },
   { name: 'versions', description: 'v2 publish latency, listing 10,000 versions, enabling v2 on 2,000 features, document rebuild after a publish', run: runVersionsBench },
+  { name: 'impact', description: 'impact preview of a draft with 5 segment overrides over 100,000 identities × 10 traits, peak RSS', run: runImpactBench },
   { name: 'replication', description: 'Chromium replica: first replication of 2,000 features × 10 versions, publish → shown on another page', run: runReplicationBench },
 ];

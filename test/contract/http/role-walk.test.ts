@@ -289,6 +289,18 @@ async function freshChangeRequest(w: World): Promise<number> {
   return (await ok<{ id: number }>(w, 'createChangeRequest', { params: { api_key: c.env.api_key }, body: await crBody(w) })).id;
 }
 
+/** A fresh change request by the organisation admin, committed (its change is live). */
+async function freshCommittedChangeRequest(w: World): Promise<number> {
+  const id = await freshChangeRequest(w);
+  await ok(w, 'commitChangeRequest', { params: { id } });
+  return id;
+}
+
+/** A finished impact preview of a fresh draft, started by the organisation admin. */
+async function freshImpactPreview(w: World): Promise<string> {
+  return (await ok<{ id: string }>(w, 'previewFeatureVersionImpact', { params: await v2Params(w, { uuid: (await freshDraft(w)).uuid }), body: { wait_ms: 20000 } })).id;
+}
+
 // ---- every route ---------------------------------------------------------------------------------
 
 const cases: Record<OperationId, WalkCase> = {
@@ -404,6 +416,12 @@ const cases: Record<OperationId, WalkCase> = {
   commitChangeRequest: { need: E('UPDATE_FEATURE_STATE'), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   // A fresh request is based on the live version: 400 NOTHING_TO_REBASE once authorised.
   rebaseChangeRequest: { need: E('UPDATE_FEATURE_STATE'), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }), allowStatuses: [400] },
+
+  previewFeatureVersionImpact: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: await v2Params(w, { uuid: (await freshDraft(w)).uuid }), body: { wait_ms: 20000 } }) },
+  previewChangeRequestImpact: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) }, body: { wait_ms: 20000 } }) },
+  getImpactPreview: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshImpactPreview(w) } }) },
+  cancelImpactPreview: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshImpactPreview(w) } }) },
+  revertChangeRequest: { need: E('UPDATE_FEATURE_STATE'), call: async (w) => ({ params: { id: await freshCommittedChangeRequest(w) }, body: {} }) },
 
   getHealth: { need: { kind: 'public' }, call: () => ({}) },
   login: { need: { kind: 'public' }, call: () => ({ body: { email: 'admin@example.com', password: 'admin-password' } }) },

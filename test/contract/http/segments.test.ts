@@ -85,12 +85,18 @@ describe.each(DIALECTS)('segment routes on %s', (dialect) => {
     expect(await auditLogs('SEGMENT')).toContain('New Segment created: Power users');
   });
 
+  test('createSegment keeps a MODULO value Flagsmith accepts at creation; it never matches', async () => {
+    const r = await api.op('createSegment', { params: { project_pk: project.id }, body: { name: 'odd modulo', rules: rulesOf({ operator: 'MODULO', property: 'n', value: 'every other' }) } });
+    expect(r.status).toBe(201);
+    expect(r.body.rules[0].rules[0].conditions[0]).toMatchObject({ operator: 'MODULO', property: 'n', value: 'every other' });
+  });
+
   test('createSegment answers 400 naming the offending field, and writes nothing', async () => {
     const count = await segmentCount();
     const cases: [object, string][] = [
       [{ name: 'x', rules: rulesOf({ operator: 'EQUAL', property: 'a', value: 'b' }, { operator: 'REGEX', property: 'a', value: '([a-z' }) }, 'body/rules/0/rules/0/conditions/1/value'],
       [{ name: 'x', rules: rulesOf({ operator: 'PERCENTAGE_SPLIT', value: 150 }) }, 'body/rules/0/rules/0/conditions/0/value'],
-      [{ name: 'x', rules: rulesOf({ operator: 'MODULO', property: 'n', value: '3' }) }, 'body/rules/0/rules/0/conditions/0/value'],
+      [{ name: 'x', rules: rulesOf({ operator: 'MODULO', property: 'n' }) }, 'body/rules/0/rules/0/conditions/0/value'],
       [{ name: 'x', rules: rulesOf({ operator: 'EQUAL', property: '', value: 'b' }) }, 'body/rules/0/rules/0/conditions/0/property'],
       [{ name: 'x', rules: rulesOf({ operator: 'STARTS_WITH', property: 'a', value: 'b' }) }, 'body/rules/0/rules/0/conditions/0/operator'],
       [{ name: 'x', rules: [{ type: 'SOME', conditions: [] }] }, 'body/rules/0/type'],

@@ -250,9 +250,28 @@ describe('PERCENTAGE_SPLIT', () => {
     const ctx = contextWith({ custom_trait: 'custom_value' });
     expect(contextMatchesCondition(ctx, condition('PERCENTAGE_SPLIT', 'custom_trait', String(byTrait)), '1')).toBe(true);
     expect(contextMatchesCondition(ctx, condition('PERCENTAGE_SPLIT', 'custom_trait', String(byTrait - 0.001)), '1')).toBe(false);
-    // An unset trait falls back to the identity key.
+  });
+
+  test('a split by a trait the identity does not have never matches, even at 100% (flagsmith-engine#283, engine-test-data test_percentage_split__missing_trait)', () => {
+    const ctx = contextWith({ email: 'user@example.com', age: 25 });
+    expect(contextMatchesCondition(ctx, condition('PERCENTAGE_SPLIT', 'company_id', '100'), '1')).toBe(false);
+    // Without a property the split is by identity key.
     const byIdentity = getHashedPercentageForObjectIds(['1', 'api-key_foo']);
-    expect(contextMatchesCondition(ctx, condition('PERCENTAGE_SPLIT', 'missing', String(byIdentity)), '1')).toBe(true);
+    expect(contextMatchesCondition(ctx, condition('PERCENTAGE_SPLIT', '', String(byIdentity)), '1')).toBe(true);
+  });
+
+  test('a trait named like a JSONPath is matched by its literal name first (engine-test-data test_jsonpath_like_trait__existing_jsonpath)', () => {
+    expect(contextMatchesCondition(contextWith({ '$.identity': 'match' }), condition('EQUAL', '$.identity', 'match'), '1')).toBe(true);
+    expect(contextMatchesCondition(contextWith({ '$.identity.identifier': 'literal' }), condition('EQUAL', '$.identity.identifier', 'literal'), '1')).toBe(true);
+    // Without such a trait the property is a JSONPath into the context.
+    expect(contextMatchesCondition(contextWith({}), condition('EQUAL', '$.identity.identifier', 'foo'), '1')).toBe(true);
+  });
+
+  test('MODULO values that are not "divisor|remainder" of numbers never match (engine-test-data test_modulo_condition_*)', () => {
+    const ctx = contextWith({ n: 4, s: 'text', b: true });
+    for (const value of ['', '2', '2|', '|1', 'a|1', '2|1|0', '0|0', '1.2.3|1']) expect(contextMatchesCondition(ctx, condition('MODULO', 'n', value), '1')).toBe(false);
+    expect(contextMatchesCondition(ctx, condition('MODULO', 'n', '2|0'), '1')).toBe(true);
+    expect(contextMatchesCondition(ctx, condition('MODULO', 's', '2|0'), '1')).toBe(false);
   });
 });
 

@@ -78,7 +78,7 @@ describe('normaliseSegmentRules', () => {
   });
 
   test('names the path of each invalid operand', () => {
-    const issues = issuesOf(tree(cond('EQUAL', 'ok'), cond('REGEX', '(unclosed'), cond('PERCENTAGE_SPLIT', 101, null), cond('MODULO', '2|x'), cond('LESS_THAN', null)));
+    const issues = issuesOf(tree(cond('EQUAL', 'ok'), cond('REGEX', '(unclosed'), cond('PERCENTAGE_SPLIT', 101, null), cond('MODULO', null), cond('LESS_THAN', null)));
     expect(issues.map((i) => i.path)).toEqual(['body/rules/0/rules/0/conditions/1/value', 'body/rules/0/rules/0/conditions/2/value', 'body/rules/0/rules/0/conditions/3/value', 'body/rules/0/rules/0/conditions/4/value']);
     expect(issues[0]!.message).toMatch(/not a valid regular expression/);
   });
@@ -144,10 +144,9 @@ describe('checkConditionValue', () => {
     for (const bad of ['-0.5', '100.01', 'abc', '', '0x10', 'Infinity', '1e3']) expect(checkConditionValue('PERCENTAGE_SPLIT', bad)).toBeDefined();
   });
 
-  test('MODULO takes "divisor|remainder" with a non-zero divisor', () => {
-    expect(checkConditionValue('MODULO', '2|0')).toBeUndefined();
-    expect(checkConditionValue('MODULO', '2.5|1.5')).toBeUndefined();
-    for (const bad of ['2', '2|', '|1', 'a|1', '2|1|0', '0|1']) expect(checkConditionValue('MODULO', bad)).toBeDefined();
+  test('MODULO takes any text, as Flagsmith accepts it at creation (a value that is not "divisor|remainder" never matches)', () => {
+    for (const value of ['2|0', '2.5|1.5', '2', '2|', '|1', 'a|1', '2|1|0', '0|1']) expect(checkConditionValue('MODULO', value)).toBeUndefined();
+    expect(checkConditionValue('MODULO', null)).toBe('is required for MODULO');
   });
 
   test('IS_SET and IS_NOT_SET need no value; the others need one', () => {
