@@ -1,7 +1,8 @@
 import { createContext, useContext } from 'react';
 import type { RxStorage } from 'rxdb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { createApiClient, type ApiClient } from '../data/api-client.js';
+import { createApiClient, createHttpCall, type ApiClient } from '../data/api-client.js';
+import { createAdminApi, type AdminApi } from '../data/admin-api.js';
 import { createWebTokenStore, type TokenStore } from '../data/token-store.js';
 import { createDesktopTokenStore, getDesktopApi } from '../bridge/desktop-bridge.js';
 import type { DesktopApi } from '../../src-shared/contracts/ipc/ipc-contract.js';
@@ -11,6 +12,8 @@ import { createReplicaSlot, type ReplicaSlot } from '../replica/replica.js';
 /** Everything the screens use, created once per app (D10: the renderer's composition root). */
 export interface AppServices {
   api: ApiClient;
+  /** The administration calls of the day-one screens (projects, environments, features, members, keys, webhooks). */
+  admin: AdminApi;
   tokens: TokenStore;
   store: DashboardStore;
   /** The local replica once signed in (replica/replica.ts); null before and after. */
@@ -48,11 +51,13 @@ export function createAppServices(win: Window): AppServices {
   const store = createDashboardStore();
   const desktop = getDesktopApi(win);
   const tokens = desktop ? createDesktopTokenStore(desktop, win.location.origin) : createWebTokenStore(safeLocalStorage(win));
-  const api = createApiClient({ baseUrl: '', fetch: win.fetch.bind(win), getToken: () => store.getState().token });
+  const http = { baseUrl: '', fetch: win.fetch.bind(win), getToken: () => store.getState().token };
+  const api = createApiClient(http);
+  const admin = createAdminApi(createHttpCall(http));
   const replicaSlot = createReplicaSlot();
   const replicaSetup = win.indexedDB ? { storage: getRxStorageDexie(), serverOrigin: win.location.origin, baseUrl: '', fetch: win.fetch.bind(win) } : undefined;
   exposeSyncStatus(win, replicaSlot);
-  return { api, tokens, store, desktop, replicaSlot, ...(replicaSetup ? { replicaSetup } : {}) };
+  return { api, admin, tokens, store, desktop, replicaSlot, ...(replicaSetup ? { replicaSetup } : {}) };
 }
 
 /**

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
 import { AppServicesContext, type AppServices } from './app-services.js';
-import { restoreSession, signIn, signOut, unsyncedChanges } from './session-actions.js';
+import { restoreSession, signOut, unsyncedChanges } from './session-actions.js';
 import { bindHashRoute } from './hash-route.js';
 import { onSignOutRequested } from '../bridge/desktop-bridge.js';
-import { SignInForm } from '../features/sign-in/sign-in-form.js';
+import { SignInPage } from '../features/sign-in/sign-in-page.js';
 import { Navigator } from '../features/navigator/navigator.js';
 import { ErrorBoundary } from '../ui/error-boundary.js';
 import { SyncIndicator } from '../features/sync/sync-indicator.js';
@@ -48,7 +48,7 @@ export function App({ services }: { services: AppServices }) {
           Loading Flagdesk…
         </p>
       )}
-      {session.status === 'signedOut' && <SignInForm onSignIn={(email, password) => signIn(services, email, password)} />}
+      {session.status === 'signedOut' && <SignInPage />}
       {session.status === 'signedIn' && (
         <>
           <header className="app-header">

@@ -4,6 +4,7 @@ import { startReplica } from '../replica/replication.js';
 import { notifyIntentConflicts } from '../replica/intents.js';
 import { notifyScheduledVersionConflicts } from '../replica/scheduled-conflicts.js';
 import type { AppServices } from './app-services.js';
+import type { FirstAdminBody } from '../data/admin-api.js';
 
 /** The replica being opened per app, so signing out waits for it and then closes it. */
 const opening = new WeakMap<AppServices, Promise<void>>();
@@ -70,7 +71,20 @@ export function unsyncedChanges(services: AppServices): number {
 
 /** Signs in with email and password, keeps the token, and loads the user. Throws ApiError on failure. */
 export async function signIn(services: AppServices, email: string, password: string): Promise<void> {
-  const token = await services.api.login({ email, password });
+  await startSession(services, await services.api.login({ email, password }));
+}
+
+/**
+ * On a server without users: creates the first administrator with their organisation, then signs them in
+ * (the server answers with their token). Throws ApiError, e.g. PRECONDITION_FAILED once someone else did.
+ */
+export async function signUpFirstAdmin(services: AppServices, body: FirstAdminBody): Promise<void> {
+  const { key, organisation } = await services.admin.createFirstAdmin(body);
+  await startSession(services, key);
+  services.store.getState().selectOrganisation(organisation);
+}
+
+async function startSession(services: AppServices, token: string): Promise<void> {
   services.store.setState({ token });
   const user = await services.api.getCurrentUser();
   await services.tokens.save(token);

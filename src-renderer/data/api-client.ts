@@ -163,7 +163,7 @@ export interface ApiClientDeps {
   getToken(): string | null;
 }
 
-type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
+export type QueryValue = string | number | boolean | undefined | readonly (string | number)[];
 
 function isErrorWire(body: unknown): body is AppErrorWire {
   return typeof body === 'object' && body !== null && typeof (body as AppErrorWire).code === 'string' && typeof (body as AppErrorWire).message === 'string';
@@ -181,9 +181,13 @@ function queryString(query: Record<string, QueryValue>): string {
   return text ? `?${text}` : '';
 }
 
-/** An ApiClient over `fetch`. Errors come back as ApiError carrying the server's code. */
-export function createApiClient(deps: ApiClientDeps): ApiClient {
-  async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: { body?: unknown; query?: Record<string, QueryValue> } = {}): Promise<T> {
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** One JSON request to the server; errors come back as ApiError carrying the server's code. */
+export type HttpCall = <T>(method: HttpMethod, path: string, options?: { body?: unknown; query?: Record<string, QueryValue> }) => Promise<T>;
+
+/** The request function both API clients (this one and admin-api.ts) are built on. */
+export function createHttpCall(deps: ApiClientDeps): HttpCall {
+  return async function call<T>(method: HttpMethod, path: string, options: { body?: unknown; query?: Record<string, QueryValue> } = {}): Promise<T> {
     const url = `${deps.baseUrl}${path}${queryString(options.query ?? {})}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = deps.getToken();
@@ -202,7 +206,12 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
       throw new ApiError(response.status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED', `HTTP ${response.status}`, response.status);
     }
     return body as T;
-  }
+  };
+}
+
+/** An ApiClient over `fetch`. Errors come back as ApiError carrying the server's code. */
+export function createApiClient(deps: ApiClientDeps): ApiClient {
+  const call = createHttpCall(deps);
 
   const versions = (environmentId: number, featureId: number) => `/api/v1/environments/${environmentId}/features/${featureId}/versions`;
   const changeRequests = '/api/v1/features/workflows/change-requests';

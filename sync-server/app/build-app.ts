@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,10 +12,14 @@ import type { Clock } from '../platform/clock/clock.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuthHook } from './http/auth-hook.js';
+import { answerFrameworkError, installInputGuards } from './http/input-guards.js';
+import { MAX_PATH_PARAM_LENGTH } from '../../src-shared/contracts/http/route-contract.js';
 import type { HttpApp } from './http/http-app.js';
 import { createServices, type AppServices } from './services.js';
 import { JobRunner } from '../platform/jobs/job-runner.js';
 import { registerAuthRoutes } from '../modules/auth/auth.routes.js';
+import { registerFirstRunRoutes } from '../modules/organisations/first-run.routes.js';
+import { createFirstRunService } from '../modules/organisations/first-run.js';
 import { registerHealthRoutes } from '../modules/health/health.routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/webhooks.routes.js';
 import { registerAuditRoutes } from '../modules/audit/audit.routes.js';
@@ -37,6 +41,7 @@ import { registerSyncRoutes } from '../modules/sync/sync.routes.js';
 import { registerChangeRequestRoutes } from '../modules/change-requests/change-requests.routes.js';
 import type { EmailSettings } from '../modules/email/email.service.js';
 import type { WebhookDeliveryOptions } from '../modules/webhooks/webhook-delivery.worker.js';
+import { createServerMetrics, type ServerMetrics } from '../platform/metrics/server-metrics.js';
 
 export interface BuildAppDeps {
   db: Db;
@@ -50,13 +55,22 @@ export interface BuildAppDeps {
   email?: EmailSettings;
   /** Webhook delivery tuning (timeouts, attempts, backoff); tests shorten them. */
   webhooks?: WebhookDeliveryOptions;
+  /** Lease of a claimed background job (renewed while it runs); a dead instance's jobs are taken over after it. Default 60 s. */
+  jobLeaseMs?: number;
   /** PostgreSQL connection string for the sync live stream's LISTEN (ADR 0006); absent: the stream polls the change feed. */
   databaseUrl?: string | undefined;
+  /** Prometheus metrics served at `/metrics`; a fresh registry (without process metrics) when absent. */
+  metrics?: ServerMetrics;
+  /** FLAGDESK_METRICS_TOKEN (see the health module). */
+  metricsToken?: string | undefined;
+  /** Log each request and its response (Fastify's request logging, at info). Default true when a logger is given. */
+  logRequests?: boolean;
 }
 
 export interface BuiltApp {
   app: HttpApp;
   services: AppServices;
+  metrics: ServerMetrics;
   /** Every route registered, with its operationId (undefined for plugin routes such as the docs UI). */
   routes: { method: string; url: string; operationId: string | undefined }[];
 }
@@ -76,25 +90,44 @@ function installBodyValidator(app: HttpApp): void {
   app.setValidatorCompiler((route) => {
     // Built on first use, when every shared schema (app.addSchema) is known.
     compilers ??= {
-      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false } }),
+      // Typeless body fields are deliberate (value fields the services type-check, bounded by `maxLength`
+      // when they hold a string; optional bodies with `properties`): strictTypes would only log about them.
+      body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false, strictTypes: false } }),
       other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
     };
     return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
   });
 }
 
+/**
+ * Counts every answered request by its route pattern (`request.routeOptions.url`), so the label set stays
+ * the size of the route table whatever URLs callers send; requests that matched no route share one label.
+ */
+function installRequestMetrics(app: HttpApp, metrics: ServerMetrics): void {
+  // Counted as the answer is sent (onSend), not after it has gone out (onResponse): a caller that reads
+  // /metrics right after its request always finds that request counted.
+  app.addHook('onSend', async (request, reply, payload) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    return payload;
+  });
+}
+
 /** The server's composition root (D10): creates services, registers every route. Does not listen. */
 export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createServerMetrics();
   const services = createServices(
-    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, ...(deps.logger ? { logger: deps.logger } : {}) }) },
-    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl },
+    { db: deps.db, clock, jobs: new JobRunner({ db: deps.db, clock, metrics, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.jobLeaseMs ? { leaseMs: deps.jobLeaseMs } : {}) }) },
+    { ...(deps.email ? { email: deps.email } : {}), ...(deps.webhooks ? { webhooks: deps.webhooks } : {}), ...(deps.logger ? { logger: deps.logger } : {}), syncListenUrl: deps.databaseUrl, metrics },
   );
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    ...(deps.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as HttpApp;
 
   const routes: BuiltApp['routes'] = [];
@@ -105,7 +138,9 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   app.addSchema(AppErrorWireSchema);
   installBodyValidator(app);
   installErrorHandler(app);
+  installRequestMetrics(app, metrics);
   installAuthHook(app, services.auth);
+  installInputGuards(app);
 
   await app.register(swagger, {
     openapi: {
@@ -122,8 +157,9 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
 
-  registerHealthRoutes(app, deps.db);
+  registerHealthRoutes(app, { db: deps.db, metrics, metricsToken: deps.metricsToken });
   registerAuthRoutes(app, services.auth);
+  registerFirstRunRoutes(app, createFirstRunService({ db: deps.db, clock, auth: services.auth }));
   registerWebhookRoutes(app, services.webhooks);
   registerAuditRoutes(app, services.audit);
   registerEmailRoutes(app, services.email);
@@ -159,5 +195,5 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
   }
 
   await app.ready();
-  return { app, services, routes };
+  return { app, services, metrics, routes };
 }

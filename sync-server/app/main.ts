@@ -1,7 +1,11 @@
 import { loadConfig, ConfigError } from './config.js';
 import { startServer } from './server.js';
+import { firstAdminHint } from './startup-hints.js';
 
-/** `npm run server`: start, and on SIGTERM/SIGINT drain in-flight requests and workers, then exit 0. */
+/** Built by `npm run build` into out/server/main.js (run with plain node), or run from source by tsx in development. */
+const IS_BUILT = import.meta.url.endsWith('.js');
+
+/** `node out/server/main.js` (`npm run server:prod`) or `npm run server`: start, and on SIGTERM/SIGINT drain in-flight requests and workers, then exit 0. */
 async function main(): Promise<void> {
   let config;
   try {
@@ -14,9 +18,6 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await startServer(config);
-  process.stdout.write(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})\n`);
-  process.stdout.write(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/\n`);
-
   const shutdown = (signal: string) => {
     process.stdout.write(`${signal} received: draining in-flight work...\n`);
     const timer = setTimeout(() => {
@@ -34,6 +35,14 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Announced only once the signal handlers are in place: a SIGTERM right after it drains, never kills.
+  // One write, so a reader that waits for the "listening on" line gets the hints with it.
+  const lines = [
+    `Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})`,
+    `Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/`,
+    ...(server.needsFirstAdmin ? firstAdminHint(IS_BUILT ? 'node out/server/cli.js' : 'npm run cli --') : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((error: unknown) => {

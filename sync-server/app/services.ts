@@ -48,6 +48,8 @@ import { createSyncService, type SyncService } from '../modules/sync/sync.servic
 import { createSqlSyncStore } from '../modules/sync/sync.store.sql.js';
 import { SyncHub } from '../modules/sync/sync-hub.js';
 import { createChangeRequestsService, type ChangeRequestsService } from '../modules/change-requests/change-requests.service.js';
+import type { ServerMetrics } from '../platform/metrics/server-metrics.js';
+import { createMetricsSources } from './metrics-sources.js';
 import { createSqlChangeRequestsStore } from '../modules/change-requests/change-requests.store.sql.js';
 import { createImpactService, type ImpactService } from '../modules/impact/impact.service.js';
 import { createImpactJobs, type ImpactJobs } from '../modules/impact/impact-jobs.js';
@@ -115,6 +117,8 @@ export interface EventServicesOptions {
   logger?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
   /** PostgreSQL connection string the sync hub LISTENs on; without it the hub polls the change feed. */
   syncListenUrl?: string | undefined;
+  /** `/metrics`: counters the services bump, and the scrape-time reads of queue depth and scheduler lag. */
+  metrics?: ServerMetrics;
 }
 
 export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner }, options: EventServicesOptions = {}): AppServices {
@@ -124,9 +128,9 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const delivery = resolveDeliveryOptions(options.webhooks);
   const nudge = () => deps.jobs.nudge();
   const events = createEventsService(webhooksStore, deps.clock, { maxAttempts: delivery.maxAttempts, nudge });
-  deps.jobs.addWorker('webhooks.deliver', new WebhookDeliveryWorker(webhooksStore, deps.clock, delivery, options.logger));
+  deps.jobs.addWorker('webhooks.deliver', new WebhookDeliveryWorker(webhooksStore, deps.clock, delivery, options.logger, options.metrics));
   const audit = createAuditService(deps.clock, { store: createSqlAuditStore(deps.db), access, events });
-  const webhooks = createWebhooksService({ db: deps.db, clock: deps.clock, store: webhooksStore, access, audit, nudge });
+  const webhooks = createWebhooksService({ db: deps.db, clock: deps.clock, store: webhooksStore, access, audit, nudge, testTimeoutMs: delivery.timeoutMs });
   const email = createEmailService({ store: createSqlEmailStore(deps.db), clock: deps.clock, access, jobs: deps.jobs, settings: options.email ?? { from: 'Flagdesk <flagdesk@localhost>' }, logger: options.logger });
   const auth = createAuthService(createSqlAuthStore(deps.db), deps.clock);
   const tenancy = { db: deps.db, clock: deps.clock, access, audit };
@@ -145,8 +149,10 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const featureSegments = createFeatureSegmentsService({ ...tenancy, store: featureSegmentsStore, segments: segmentsStore, features, events, environments, organisations, countV2Overrides: (ex, env) => versions.countLiveSegmentOverrides(ex, env.id) });
   // `sdk` is created next (it identifies through `identities`); the closure reads it at call time.
   const identities = createIdentitiesService({ ...tenancy, store: createSqlIdentitiesStore(), events, features, documents: { documentForAdmin: (environmentId) => sdk.documentForAdmin(environmentId) } });
-  const sdk = createSdkService({ cache: createDocumentCache({ db: deps.db, clock: deps.clock, store: createSqlSdkStore() }), identities });
-  const versions = createVersionsService({ db: deps.db, clock: deps.clock, store: createSqlVersionsStore(deps.db), access, audit, events, email, organisations, logger: options.logger });
+  const sdk = createSdkService({ cache: createDocumentCache({ db: deps.db, clock: deps.clock, store: createSqlSdkStore(), ...(options.metrics ? { metrics: options.metrics } : {}) }), identities });
+  const versionsStore = createSqlVersionsStore(deps.db);
+  options.metrics?.setSources(createMetricsSources({ db: deps.db, clock: deps.clock, webhooks: webhooksStore, versions: versionsStore }));
+  const versions = createVersionsService({ db: deps.db, clock: deps.clock, store: versionsStore, access, audit, events, email, organisations, logger: options.logger });
   registerVersionScheduler(deps.jobs, versions);
   // A pipeline step publishes through the versions service bound to the step's transaction (D3): its
   // versions, audit entries and events commit or roll back with the step's own rows.

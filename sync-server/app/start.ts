@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { startServer, type RunningServer } from './server.js';
+import { firstAdminHint } from './startup-hints.js';
 
 /**
  * `npm start`: builds the app when out/ is incomplete, starts the server (the same config and startup as
@@ -24,9 +25,14 @@ function say(line: string): void {
 function ensureBuilt(): void {
   const missing = BUILD_OUTPUTS.filter((file) => !existsSync(join(ROOT, file)));
   if (missing.length === 0) return;
-  say(`Building the app (missing ${missing.join(', ')})...`);
-  const result = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`electron-vite build failed (exit ${result.status ?? result.signal})`);
+  say('Building the app (first start only, a few seconds)...');
+  // The build's own report (chunk sizes, a chunk-size warning) is noise to someone starting the app; it
+  // is shown only when the build fails.
+  const result = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error(`electron-vite build failed (exit ${result.status ?? result.signal})`);
+  }
 }
 
 /**
@@ -63,6 +69,10 @@ async function main(): Promise<void> {
   const config = readConfig();
   const server: RunningServer = await startServer(config);
   say(`Flagdesk server listening on ${server.url} (${server.db.kind}${config.databaseUrl ? '' : `, data in ${config.dataDir}`})`);
+  // Printed last, after the dashboard's address: what to do next.
+  const sayFirstAdminHint = () => {
+    if (server.needsFirstAdmin) for (const line of firstAdminHint('npm run cli --')) say(line);
+  };
 
   let desktop: ChildProcess | undefined = undefined;
   let stopping = false;
@@ -92,11 +102,13 @@ async function main(): Promise<void> {
     say(`The desktop app is not available on this machine: ${electron.missing}.`);
     say('  (install it with `npx install-electron` where github.com can be reached; the server keeps running)');
     say(`Web dashboard: ${server.url}/   API docs: ${server.url}/api/v1/docs/`);
+    sayFirstAdminHint();
     say('Press Ctrl+C to stop.');
     return;
   }
   say(`Opening the desktop app (${electron.path})`);
   say(`Web dashboard: ${server.url}/`);
+  sayFirstAdminHint();
   desktop = spawn(electron.path, [ROOT, `${SERVER_URL_ARGUMENT}${server.url}`], { cwd: ROOT, stdio: 'inherit' });
   desktop.once('error', (error) => {
     say(`The desktop app could not start (${error.message}); the web dashboard stays at ${server.url}/`);

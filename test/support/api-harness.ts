@@ -15,6 +15,8 @@ export interface CallOptions {
   /** `Authorization` header value, e.g. `Token abc` or `Api-Key xyz`. */
   auth?: string;
   headers?: Record<string, string>;
+  /** The caller's address as the server sees it (inject's default is 127.0.0.1). */
+  remoteAddress?: string;
 }
 
 export interface ApiResponse<T = unknown> {
@@ -47,7 +49,7 @@ export class TestApi {
   /** `appOptions`: extra buildApp deps, e.g. short webhook timeouts or an SMTP url for event tests. */
   constructor(
     readonly dialect: DialectName = 'sqlite',
-    readonly appOptions: Pick<BuildAppDeps, 'email' | 'webhooks'> = {},
+    readonly appOptions: Pick<BuildAppDeps, 'email' | 'webhooks' | 'metricsToken'> = {},
   ) {}
 
   async start(): Promise<this> {
@@ -96,7 +98,7 @@ export class TestApi {
       headers['content-type'] = 'application/json';
     }
     const query = Object.fromEntries(Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    const res = await this.built.app.inject({ method: method as 'GET', url, query, headers, ...(payload !== undefined ? { payload } : {}) });
+    const res = await this.built.app.inject({ method: method as 'GET', url, query, headers, ...(payload !== undefined ? { payload } : {}), ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}) });
     const text = res.body;
     let body: unknown = text;
     if (text && (res.headers['content-type'] ?? '').toString().includes('json')) body = JSON.parse(text);

@@ -33,12 +33,12 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of the given dialect; `drop()` removes it. */
-export async function createTestDb(kind: DialectName, options: { sqliteFile?: string } = {}): Promise<TestDb> {
+/** A fresh database of the given dialect, migrated unless `migrate: false`; `drop()` removes it. */
+export async function createTestDb(kind: DialectName, options: { sqliteFile?: string; migrate?: boolean } = {}): Promise<TestDb> {
   if (kind === 'sqlite') {
     const file = options.sqliteFile ?? ':memory:';
     const db = openDatabase({ sqliteFile: file });
-    await migrateToLatest(db);
+    if (options.migrate !== false) await migrateToLatest(db);
     return { db, location: file, drop: () => db.close() };
   }
   if (!(await isPgReachable())) throw new Error(`PostgreSQL is not reachable at ${PG_ADMIN_URL}; start it (see README) or set FLAGDESK_TEST_SKIP_PG=1 locally`);
@@ -49,7 +49,7 @@ export async function createTestDb(kind: DialectName, options: { sqliteFile?: st
   await admin.end();
   const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   const db = openDatabase({ databaseUrl: url, poolSize: 5 });
-  await migrateToLatest(db);
+  if (options.migrate !== false) await migrateToLatest(db);
   return {
     db,
     location: url,

@@ -11,6 +11,7 @@ import { featureList$ } from '../../replica/replica-queries.js';
 import { dismissIntent, intentStatusText } from '../../replica/intents.js';
 import { useReplicaQuery } from '../../replica/use-replica.js';
 import { featureListIntents$, toggleOnReplica, type RowIntent } from './replica-toggle.js';
+import { NewFeatureDialog } from '../feature-admin/new-feature-dialog.js';
 
 /**
  * The project's features with their state in one environment, filtered by a name search ("/" focuses
@@ -28,6 +29,8 @@ export function FeatureList({ environment }: { environment: Environment }) {
   const [pending, setPending] = useState<number | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [asking, setAsking] = useState<{ feature: Feature; enabled: boolean } | null>(null);
+  const [isCreating, setCreating] = useState(false);
+  const [created, setCreated] = useState<string | null>(null);
   const query = search.trim();
   const isVersioned = environment.use_v2_feature_versioning;
   // On v2 the replica holds every version, so the list reads each feature's live version there (live:
@@ -96,7 +99,15 @@ export function FeatureList({ environment }: { environment: Environment }) {
           onChange={(e) => setSearch(e.target.value)}
           autoComplete="off"
         />
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          New feature
+        </button>
       </div>
+      {created && (
+        <p role="status" className="notice">
+          {created}
+        </p>
+      )}
       {features.status === 'loading' && rows === undefined && <p role="status">Loading…</p>}
       {features.status === 'failed' && (
         <p role="alert" className="error">
@@ -108,7 +119,27 @@ export function FeatureList({ environment }: { environment: Environment }) {
           {failure}
         </p>
       )}
-      {features.status === 'ready' && features.data.length === 0 && <p className="muted">{query ? `No features match “${query}”.` : 'No features in this project yet.'}</p>}
+      {features.status === 'ready' && features.data.length === 0 && (
+        <div className="list-empty">
+          <p className="muted">{query ? `No features match “${query}”.` : 'No features in this project yet. A feature is a flag, a remote config value, or a multivariate split.'}</p>
+          {!query && (
+            <button type="button" className="primary" onClick={() => setCreating(true)}>
+              Create your first feature
+            </button>
+          )}
+        </div>
+      )}
+      {isCreating && (
+        <NewFeatureDialog
+          projectId={environment.project}
+          onCancel={() => setCreating(false)}
+          onCreated={(feature) => {
+            setCreating(false);
+            setCreated(`${feature.name} was created in every environment of the project.`);
+            setReload((r) => r + 1);
+          }}
+        />
+      )}
       {rows !== undefined && rows.length > 0 && (
         <table aria-label={`Features in ${environment.name}`} aria-busy={features.status === 'loading'}>
           <thead>

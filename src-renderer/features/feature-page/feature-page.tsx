@@ -13,6 +13,7 @@ import { ValueTab } from './value-tab.js';
 import { ReplicaValueTab } from './replica-value-tab.js';
 import { replicatedFeature$, replicatedResource } from './replicated-feature.js';
 import { useReplica, useReplicaQuery, useSyncStatus } from '../../replica/use-replica.js';
+import { FeatureSettings } from '../feature-admin/feature-settings.js';
 
 interface Props {
   environment: Environment;
@@ -101,6 +102,11 @@ export function FeaturePage({ environment, featureId, tab }: Props) {
         )}
         {(!data || segments.status === 'loading') && feature.status !== 'failed' && <p role="status">Loading…</p>}
       </div>
+      {data && shownTab === 'value' && (
+        <ErrorBoundary feature="the feature settings">
+          <FeatureSettings feature={data} onChanged={() => setReload((r) => r + 1)} />
+        </ErrorBoundary>
+      )}
     </section>
   );
 }

@@ -5,6 +5,10 @@ import { controlWeight, diffEditorContent, hasEditorChanges, placesOverHundred, 
 import { describeError } from '../../ui/error-text.js';
 import { Switch } from '../../ui/switch.js';
 import { rebaseEditorContent } from './editor-rebase.js';
+import { LazyJsonEditor } from '../../ui/lazy-json-editor.js';
+
+/** Text that is meant as JSON: an object or an array (scalars stay in the one-line field). */
+const isJsonText = (text: string) => /^\s*[[{]/.test(text);
 
 interface Props {
   /**
@@ -124,14 +128,26 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
           <label className="field-label" htmlFor={`${id}-default-value`}>
             Value
           </label>
-          <input
-            id={`${id}-default-value`}
-            value={edited.environmentDefault.valueText}
-            placeholder="No value"
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(e) => setEdited((x) => ({ ...x, environmentDefault: { ...x.environmentDefault, valueText: e.target.value } }))}
-          />
+          {/* A JSON value (an object or array) is edited in the code editor, with validation. */}
+          {isJsonText(edited.environmentDefault.valueText) ? (
+            <div className="grow">
+              <LazyJsonEditor
+                label={`Value in ${environmentName} (JSON)`}
+                field="Value"
+                value={edited.environmentDefault.valueText}
+                onChange={(valueText) => setEdited((x) => ({ ...x, environmentDefault: { ...x.environmentDefault, valueText } }))}
+              />
+            </div>
+          ) : (
+            <input
+              id={`${id}-default-value`}
+              value={edited.environmentDefault.valueText}
+              placeholder="No value"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setEdited((x) => ({ ...x, environmentDefault: { ...x.environmentDefault, valueText: e.target.value } }))}
+            />
+          )}
         </div>
         {options.length > 0 && (
           <div className="field-row">

@@ -5,6 +5,7 @@ import { disableFeatureVersioning, enableFeatureVersioning, isMigrationRunning, 
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { Switch } from '../../ui/switch.js';
+import { ChangeRequestSettings, ServerKeys } from './environment-admin.js';
 
 /** How often a running migration is polled. */
 const POLL_INTERVAL_MS = 500;
@@ -17,7 +18,7 @@ const STATUS_TEXT: Record<VersioningStatus['versioning_status'], string> = {
   failed: 'The last migration failed. Turning versioning on or off again resumes it.',
 };
 
-/** Environment settings: Feature Versioning with its migration progress, and the environment's keys. */
+/** Environment settings: Feature Versioning with its migration progress, the change request rule, and the environment's keys. */
 export function EnvironmentSettings({ environment }: { environment: Environment }) {
   const { api, store } = useAppServices();
   const id = useId();
@@ -107,17 +108,8 @@ export function EnvironmentSettings({ environment }: { environment: Environment 
           </p>
         )}
       </section>
-      <section className="panel" aria-labelledby={`${id}-keys`}>
-        <h2 id={`${id}-keys`}>SDK keys</h2>
-        <dl className="details-list">
-          <dt>Client-side environment key</dt>
-          <dd>
-            <code>{environment.api_key}</code>
-          </dd>
-          <dt>Change requests</dt>
-          <dd>{environment.minimum_change_request_approvals === null ? 'Off' : `${environment.minimum_change_request_approvals} approval(s) needed`}</dd>
-        </dl>
-      </section>
+      <ChangeRequestSettings key={`cr:${environment.minimum_change_request_approvals}`} environment={environment} />
+      <ServerKeys environment={environment} />
       {isConfirmingDisable && (
         <ConfirmDialog
           title="Turn off feature versioning?"

@@ -4,10 +4,12 @@ import { describeError } from '../../ui/error-text.js';
 interface Props {
   /** Signs in; a rejection is shown to the user. */
   onSignIn(email: string, password: string): Promise<void>;
+  /** A note above the form (e.g. why the first-run form is gone). */
+  notice?: string;
 }
 
 /** Email + password form of the dashboard. */
-export function SignInForm({ onSignIn }: Props) {
+export function SignInForm({ onSignIn, notice }: Props) {
   const id = useId();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -31,6 +33,11 @@ export function SignInForm({ onSignIn }: Props) {
     <main className="sign-in">
       <form className="panel" aria-labelledby={`${id}-title`} onSubmit={submit} noValidate>
         <h1 id={`${id}-title`}>Sign in to Flagdesk</h1>
+        {notice && (
+          <p role="status" className="notice">
+            {notice}
+          </p>
+        )}
         <label htmlFor={`${id}-email`}>Email</label>
         <input id={`${id}-email`} name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <label htmlFor={`${id}-password`}>Password</label>

@@ -5,6 +5,9 @@ import { addWebhook, loadDeliveries, loadWebhooks, redeliver } from '../../data/
 import { describeError } from '../../ui/error-text.js';
 import { formatDateTime } from '../../ui/format.js';
 import { useResource } from '../../ui/use-resource.js';
+import { formFailure, type FormFailure } from '../../ui/field-errors.js';
+import { FieldError } from '../../ui/field-error.js';
+import { WebhookRow } from './webhook-row.js';
 
 /** The environment's webhooks, a form to add one, and each webhook's delivery log with redeliver. */
 export function WebhooksPanel({ environment }: { environment: Environment }) {
@@ -26,36 +29,42 @@ export function WebhooksPanel({ environment }: { environment: Environment }) {
           </p>
         )}
         {list === undefined && webhooks.status === 'loading' && <p role="status">Loading…</p>}
-        {list !== undefined && list.length === 0 && <p className="muted">No webhooks yet.</p>}
+        {list !== undefined && list.length === 0 && (
+          <div className="list-empty">
+            <p className="muted">No webhooks yet. Add one to be told of every flag change in {environment.name}.</p>
+            <button type="button" className="primary" onClick={() => document.getElementById(`${id}-add-url`)?.focus()}>
+              Add a webhook
+            </button>
+          </div>
+        )}
         {list !== undefined && list.length > 0 && (
           <ul className="webhook-list" aria-label="Webhooks">
             {list.map((webhook) => (
               <li key={webhook.id}>
-                <div className="webhook-row">
-                  <code className="url">{webhook.url}</code>
-                  <span className={`badge ${webhook.enabled ? 'live' : ''}`}>{webhook.enabled ? 'Enabled' : 'Disabled'}</span>
-                  {webhook.has_secret && <span className="badge subtle">Signed</span>}
-                  <button type="button" aria-expanded={open === webhook.id} onClick={() => setOpen(open === webhook.id ? null : webhook.id)}>
-                    {open === webhook.id ? 'Hide deliveries' : 'Show deliveries'}
-                  </button>
-                </div>
+                <WebhookRow
+                  environment={environment}
+                  webhook={webhook}
+                  isLogOpen={open === webhook.id}
+                  onToggleLog={() => setOpen(open === webhook.id ? null : webhook.id)}
+                  onChanged={() => setReload((r) => r + 1)}
+                />
                 {open === webhook.id && <DeliveryLog environment={environment} webhook={webhook} />}
               </li>
             ))}
           </ul>
         )}
       </section>
-      <AddWebhookForm environment={environment} onAdded={() => setReload((r) => r + 1)} />
+      <AddWebhookForm environment={environment} urlId={`${id}-add-url`} onAdded={() => setReload((r) => r + 1)} />
     </div>
   );
 }
 
-function AddWebhookForm({ environment, onAdded }: { environment: Environment; onAdded(): void }) {
+function AddWebhookForm({ environment, urlId, onAdded }: { environment: Environment; urlId: string; onAdded(): void }) {
   const { api } = useAppServices();
   const id = useId();
   const [url, setUrl] = useState('');
   const [secret, setSecret] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<FormFailure | null>(null);
   const [isSaving, setSaving] = useState(false);
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -67,7 +76,7 @@ function AddWebhookForm({ environment, onAdded }: { environment: Environment; on
       setSecret('');
       onAdded();
     } catch (error) {
-      setFailure(describeError(error));
+      setFailure(formFailure(error, ['url', 'secret']));
     } finally {
       setSaving(false);
     }
@@ -75,13 +84,15 @@ function AddWebhookForm({ environment, onAdded }: { environment: Environment; on
   return (
     <form className="panel add-webhook" aria-labelledby={`${id}-title`} onSubmit={(e) => void submit(e)}>
       <h2 id={`${id}-title`}>Add a webhook</h2>
-      <label htmlFor={`${id}-url`}>URL</label>
-      <input id={`${id}-url`} type="url" placeholder="https://example.com/flagdesk" value={url} onChange={(e) => setUrl(e.target.value)} required />
+      <label htmlFor={urlId}>URL</label>
+      <input id={urlId} type="url" placeholder="https://example.com/flagdesk" value={url} onChange={(e) => setUrl(e.target.value)} required />
       <label htmlFor={`${id}-secret`}>Secret (optional, signs each payload)</label>
       <input id={`${id}-secret`} type="password" autoComplete="new-password" value={secret} onChange={(e) => setSecret(e.target.value)} />
-      {failure && (
+      <FieldError field="URL" message={failure?.fields.url} />
+      <FieldError field="Secret" message={failure?.fields.secret} />
+      {failure?.form && (
         <p role="alert" className="error">
-          {failure}
+          {failure.form}
         </p>
       )}
       <div className="actions">

@@ -49,15 +49,43 @@ export const authRoutes = defineRoutes({
   },
 });
 
-export const healthRoutes = defineRoutes({
-  getHealth: {
+/**
+ * First run of an empty server: the sign-in page asks whether it should offer to create the first
+ * administrator, and creates them with their organisation. Both are public, and the create works only
+ * while the server has no user at all (the environment variables and the CLI remain the other ways).
+ */
+export const firstRunRoutes = defineRoutes({
+  getFirstRunStatus: {
     method: 'GET',
-    url: '/health',
-    summary: 'Liveness and database reachability.',
-    tag: 'health',
+    url: '/api/v1/auth/first-run/',
+    summary: 'Whether the server has no user yet, so its first administrator can be created from the sign-in page.',
+    tag: 'auth',
     auth: 'none',
     successStatus: 200,
-    response: Type.Object({ status: Type.Literal('ok'), database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]) }),
-    errors: ['UNAVAILABLE'],
+    response: Type.Object({ needs_first_admin: Type.Boolean({ description: 'True while the server has no user.' }) }),
+    errors: [],
+  },
+  createFirstAdmin: {
+    method: 'POST',
+    url: '/api/v1/auth/first-run/',
+    summary: 'On a server without users: create the first organisation and its administrator, and sign them in.',
+    tag: 'auth',
+    auth: 'none',
+    body: Type.Object(
+      {
+        email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'The administrator’s email (stored lower-case).' }),
+        password: Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters.' }),
+        first_name: Type.Optional(Type.String({ maxLength: 150 })),
+        last_name: Type.Optional(Type.String({ maxLength: 150 })),
+        organisation_name: Type.String({ minLength: 1, maxLength: 2000, description: 'Name of the first organisation.' }),
+      },
+      { additionalProperties: false },
+    ),
+    successStatus: 201,
+    response: Type.Object({
+      key: Type.String({ description: 'Session token of the new administrator, as login returns it.' }),
+      organisation: Type.Integer({ description: 'Id of the new organisation.' }),
+    }),
+    errors: ['VALIDATION_FAILED', 'PRECONDITION_FAILED'],
   },
 });

@@ -183,6 +183,23 @@ export const changeRequestRoutes = defineRoutes({
     response: Paginated(ChangeRequestSchema),
     errors: ['NOT_FOUND'],
   },
+  listEnvironmentChangeRequests: {
+    method: 'GET',
+    url: '/api/v1/environments/:api_key/list-change-requests/',
+    summary: "Flagsmith's environment-scoped list of change requests, newest first (VIEW_ENVIRONMENT): filters `committed`, `feature_id` (requests changing that feature) and `search` (part of the title).",
+    tag: TAG,
+    auth: 'admin',
+    params: Type.Object({ api_key: Type.String({ minLength: 1, maxLength: 100 }) }),
+    querystring: Type.Object({
+      ...PageQuery,
+      committed: Type.Optional(Type.Boolean()),
+      feature_id: Type.Optional(IdParam),
+      search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the title.' })),
+    }),
+    successStatus: 200,
+    response: Paginated(ChangeRequestSchema),
+    errors: ['NOT_FOUND'],
+  },
   getChangeRequest: {
     method: 'GET',
     url: `${BASE}/:id/`,

@@ -52,7 +52,7 @@ export const environmentRoutes = defineRoutes({
     summary: 'Environments the caller can view, optionally of one project.',
     tag: 'environments',
     auth: 'admin',
-    querystring: Type.Object({ ...PageQuery, project: Type.Optional(Type.Integer({ minimum: 1, description: 'Only environments of this project.' })) }),
+    querystring: Type.Object({ ...PageQuery, project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only environments of this project.' })) }),
     successStatus: 200,
     response: Paginated(EnvironmentSchema),
     errors: ['UNAUTHENTICATED'],

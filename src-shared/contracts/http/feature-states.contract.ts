@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRoutes, IdParam, NoContent, Nullable, PageQuery, Paginated, Timestamp } from './route-contract.js';
 import { FlagValueSchema } from './features.contract.js';
+import { FEATURE_VALUE_MAX_LENGTH, MAX_ID } from './limits.js';
 
 /** One variant's share of a feature state, in Flagsmith's `MultivariateFeatureStateValueSerializer` shape. */
 export const MultivariateStateValueSchema = Type.Object({
@@ -15,7 +16,7 @@ export const MultivariateStateValueSchema = Type.Object({
  */
 const MultivariateStateValuesInput = Type.Array(
   Type.Object({
-    id: Type.Optional(Type.Integer({ description: 'Ignored; the option identifies the row.' })),
+    id: Type.Optional(Type.Integer({ maximum: MAX_ID, description: 'Ignored; the option identifies the row.' })),
     multivariate_feature_option: Type.Integer({ minimum: 1, maximum: 2147483647 }),
     percentage_allocation: Type.Number({ minimum: 0, maximum: 100 }),
   }),
@@ -62,12 +63,12 @@ export type EnvironmentFeatureStateWire = Static<typeof EnvironmentFeatureStateS
  */
 const TypedValueInput = Type.Object({
   type: Type.Optional(Type.Union([Type.Literal('unicode'), Type.Literal('int'), Type.Literal('bool')], { description: 'Default: inferred from the value given.' })),
-  string_value: Type.Optional(Type.Unknown({ description: 'String or null.' })),
+  string_value: Type.Optional(Type.Unknown({ maxLength: FEATURE_VALUE_MAX_LENGTH, description: `String (at most ${FEATURE_VALUE_MAX_LENGTH} characters) or null.` })),
   integer_value: Type.Optional(Type.Unknown({ description: 'Integer or null.' })),
   boolean_value: Type.Optional(Type.Unknown({ description: 'Boolean or null.' })),
 });
 
-const RawValueInput = Type.Unknown({ description: 'The new value: string, integer or boolean (strings are typed by inference, e.g. "42" becomes an integer), or null.' });
+const RawValueInput = Type.Unknown({ maxLength: FEATURE_VALUE_MAX_LENGTH, description: 'The new value: string, integer or boolean (strings are typed by inference, e.g. "42" becomes an integer), or null.' });
 
 const SimpleWrite = {
   enabled: Type.Optional(Type.Boolean()),

@@ -1,13 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRoutes, IdParam, NoContent, Nullable, PageQuery, Paginated, Timestamp } from './route-contract.js';
+import { FEATURE_VALUE_MAX_LENGTH, MAX_ID } from './limits.js';
 
 /**
  * A raw value in a request body (`initial_value`, a multivariate option's `string_value` …). Declared
  * without a JSON type on purpose: the server's Ajv coerces types, and any scalar union would turn `0`
  * or `false` into null (null first) or `5` into "5" (string first). The service checks the type and
- * answers 400 naming the field.
+ * answers 400 naming the field. A string is at most FEATURE_VALUE_MAX_LENGTH characters (Flagsmith's limit).
  */
-const RawInput = (description: string) => Type.Unknown({ description });
+const RawInput = (description: string) => Type.Unknown({ description, maxLength: FEATURE_VALUE_MAX_LENGTH });
 
 /** A typed flag value in an answer. */
 export const FlagValueSchema = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()], { description: 'A flag value: string, integer or boolean, or null.' });
@@ -86,7 +87,7 @@ const FeatureEditable = {
   is_archived: Type.Optional(Type.Boolean()),
   is_server_key_only: Type.Optional(Type.Boolean()),
   type: Type.Optional(FeatureType),
-  tags: Type.Optional(Type.Array(Type.Integer(), { description: 'Accepted and ignored (tags are not supported yet).' })),
+  tags: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { maxItems: 100, description: 'Accepted and ignored (tags are not supported yet).' })),
 };
 
 const FeatureName = Type.String({ minLength: 1, maxLength: 2000, description: 'Unique in the project, ignoring case.' });
@@ -208,7 +209,7 @@ export const featureRoutes = defineRoutes({
     tag: 'features',
     auth: 'admin',
     params: FeaturePk,
-    body: Type.Object({ ...MultivariateOptionWrite, feature: Type.Optional(Type.Integer({ description: 'Must be the feature of the path when given.' })) }),
+    body: Type.Object({ ...MultivariateOptionWrite, feature: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'Must be the feature of the path when given.' })) }),
     successStatus: 201,
     response: MultivariateOptionSchema,
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],
@@ -231,7 +232,7 @@ export const featureRoutes = defineRoutes({
     tag: 'features',
     auth: 'admin',
     params: OptionId,
-    body: Type.Object({ ...MultivariateOptionWrite, feature: Type.Optional(Type.Integer()) }),
+    body: Type.Object({ ...MultivariateOptionWrite, feature: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })) }),
     successStatus: 200,
     response: MultivariateOptionSchema,
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],
@@ -243,7 +244,7 @@ export const featureRoutes = defineRoutes({
     tag: 'features',
     auth: 'admin',
     params: OptionId,
-    body: Type.Object({ ...MultivariateOptionWrite, feature: Type.Optional(Type.Integer()) }),
+    body: Type.Object({ ...MultivariateOptionWrite, feature: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })) }),
     successStatus: 200,
     response: MultivariateOptionSchema,
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],

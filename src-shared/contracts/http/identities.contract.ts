@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRoutes, IdParam, NoContent, Nullable, PageQuery, Paginated, Timestamp } from './route-contract.js';
+import { FEATURE_VALUE_MAX_LENGTH, TRAIT_VALUE_MAX_LENGTH } from './limits.js';
 
 // Identities of an environment, their traits and their feature-state overrides: Flagsmith's core
 // (non-edge) identities API, `api/environments/identities/`.
@@ -41,7 +42,8 @@ export type TraitWire = Static<typeof TraitSchema>;
 
 // Values are validated by the service, not by schema type unions: Fastify's Ajv coerces types
 // (`coerceTypes`), and inside an `anyOf` it would turn `0`/`false` into null or `null` into "".
-const AnyValue = (description: string) => Type.Unknown({ description });
+// A string in one of them is bounded here (so the OpenAPI document shows it); the service checks the rest.
+const AnyValue = (description: string, maxLength: number = TRAIT_VALUE_MAX_LENGTH) => Type.Unknown({ description, maxLength });
 
 const TraitWrite = {
   trait_key: Type.String({ minLength: 1, maxLength: 200, description: 'Trait name; unique per identity.' }),
@@ -111,7 +113,7 @@ export type IdentityAllFeatureStateWire = Static<typeof IdentityAllFeatureStateS
 
 const OverrideWrite = {
   enabled: Type.Optional(Type.Boolean({ description: 'Default false.' })),
-  feature_state_value: Type.Optional(AnyValue('String, integer, boolean or null; a string of digits or `true`/`false` is stored typed, as Flagsmith does.')),
+  feature_state_value: Type.Optional(AnyValue('String, integer, boolean or null; a string of digits or `true`/`false` is stored typed, as Flagsmith does.', FEATURE_VALUE_MAX_LENGTH)),
 };
 
 const EnvironmentKey = { environment_api_key: Type.String({ minLength: 1, maxLength: 100, description: 'The environment’s client-side key.' }) };
@@ -246,7 +248,7 @@ export const identityRoutes = defineRoutes({
     tag: 'identities',
     auth: 'admin',
     params: NestedParams,
-    querystring: Type.Object({ ...PageQuery, feature: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the override of this feature.' })) }),
+    querystring: Type.Object({ ...PageQuery, feature: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only the override of this feature.' })) }),
     successStatus: 200,
     response: Paginated(IdentityFeatureStateListItemSchema),
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],

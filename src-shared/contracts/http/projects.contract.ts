@@ -32,7 +32,7 @@ export const projectRoutes = defineRoutes({
     tag: 'projects',
     auth: 'admin',
     querystring: Type.Object({
-      organisation: Type.Optional(Type.Integer({ minimum: 1, description: 'Only projects of this organisation.' })),
+      organisation: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only projects of this organisation.' })),
       uuid: Type.Optional(Type.String({ maxLength: 64, description: 'Only the project with this uuid.' })),
     }),
     successStatus: 200,

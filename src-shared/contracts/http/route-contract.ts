@@ -53,8 +53,14 @@ export function Paginated<T extends TSchema>(item: T) {
   });
 }
 
+/** Longest path parameter (id, key, uuid) the server's router matches; a longer one answers 404, never 414. */
+export const MAX_PATH_PARAM_LENGTH = 100;
+
+/** Highest page number a list takes; beyond it a query is 400 (1,000,000 pages of the largest size keep offsets in 32 bits). */
+export const MAX_PAGE = 1_000_000;
+
 export const PageQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, description: 'Page number, from 1.' })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page number, from 1 to ${MAX_PAGE}.` })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Items per page (default 100, at most 1000).' })),
 };
 

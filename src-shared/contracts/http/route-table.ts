@@ -1,4 +1,5 @@
-import { authRoutes, healthRoutes } from './auth.contract.js';
+import { authRoutes, firstRunRoutes } from './auth.contract.js';
+import { healthRoutes } from './health.contract.js';
 import type { RouteTable } from './route-contract.js';
 import { syncRoutes } from '../sync/sync.contract.js';
 import { featureSegmentRoutes, segmentRoutes } from './segments.contract.js';
@@ -27,6 +28,7 @@ import { impactRoutes } from './impact.contract.js';
 export const routeTable = {
   ...healthRoutes,
   ...authRoutes,
+  ...firstRunRoutes,
   ...webhookRoutes,
   ...auditRoutes,
   ...emailRoutes,

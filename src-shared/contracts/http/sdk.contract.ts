@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineRoutes } from './route-contract.js';
 import { EnvironmentDocumentSchema, SdkFlagSchema, SdkIdentitiesResponseSchema } from '../sdk/environment-document.schema.js';
+import { TRAIT_VALUE_MAX_LENGTH } from './limits.js';
 
 // The SDK API: what the official Flagsmith SDKs call with an `X-Environment-Key` (Flagsmith's
 // `api/environments/sdk/`, `features.views.SDKFeatureStates`, `environments.identities.views.SDKIdentities`).
@@ -12,7 +13,7 @@ export const SdkTraitInputSchema = Type.Object(
     trait_key: Type.String({ minLength: 1, maxLength: 200, description: 'Trait name.' }),
     // Checked by the service, not by a type union: Fastify's Ajv coerces types and would turn `0` or
     // `false` into null (or null into "") inside an `anyOf`.
-    trait_value: Type.Unknown({ description: 'String, number or boolean; null deletes a stored trait.' }),
+    trait_value: Type.Unknown({ maxLength: TRAIT_VALUE_MAX_LENGTH, description: `String (at most ${TRAIT_VALUE_MAX_LENGTH} characters), number or boolean; null deletes a stored trait.` }),
     transient: Type.Optional(Type.Boolean({ description: 'Evaluate with this trait but never store it.' })),
   },
   { description: 'A trait sent by an SDK.' },

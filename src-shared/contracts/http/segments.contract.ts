@@ -1,6 +1,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { defineRoutes, IdParam, NoContent, Nullable, PageQuery, Paginated, Timestamp } from './route-contract.js';
-import { SEGMENT_RULES_MAX_DEPTH, SegmentOperator, SegmentRuleType } from '../../domain/segments/segment-rules.rules.js';
+import {
+  CONDITION_PROPERTY_MAX_LENGTH,
+  CONDITION_VALUE_MAX_LENGTH,
+  SEGMENT_RULES_CONDITIONS_LIMIT,
+  SEGMENT_RULES_LIMIT,
+  SEGMENT_RULES_MAX_DEPTH,
+  SegmentOperator,
+  SegmentRuleType,
+} from '../../domain/segments/segment-rules.rules.js';
+import { CONDITION_DESCRIPTION_MAX_LENGTH, MAX_ID } from './limits.js';
 
 const RuleTypeSchema = Type.Union(
   Object.values(SegmentRuleType).map((t) => Type.Literal(t)),
@@ -26,7 +35,8 @@ export const SegmentConditionSchema = Type.Object({
  * The innermost level leaves `rules` open so that the rules check, not the schema, names a too-deep tree.
  */
 function nestedRule(item: (levelsLeft: number) => TSchema, levelsLeft: number): TSchema {
-  return levelsLeft <= 1 ? Type.Array(Type.Unknown()) : Type.Array(item(levelsLeft - 1));
+  const bound = { maxItems: SEGMENT_RULES_LIMIT };
+  return levelsLeft <= 1 ? Type.Array(Type.Unknown(), bound) : Type.Array(item(levelsLeft - 1), bound);
 }
 
 function ruleWire(levelsLeft: number): TSchema {
@@ -39,25 +49,26 @@ function ruleWire(levelsLeft: number): TSchema {
 }
 
 const ConditionInput = Type.Object({
-  id: Type.Optional(Nullable(Type.Integer({ description: 'Id from a previous GET, to keep it; new conditions omit it.' }))),
+  id: Type.Optional(Nullable(Type.Integer({ maximum: MAX_ID, description: 'Id from a previous GET, to keep it; new conditions omit it.' }))),
   operator: OperatorSchema,
-  property: Type.Optional(Nullable(Type.String({ maxLength: 1000, description: 'Trait key; not needed for PERCENTAGE_SPLIT.' }))),
+  property: Type.Optional(Nullable(Type.String({ maxLength: CONDITION_PROPERTY_MAX_LENGTH, description: 'Trait key; not needed for PERCENTAGE_SPLIT.' }))),
   value: Type.Optional(
     Type.Unknown({
+      maxLength: CONDITION_VALUE_MAX_LENGTH,
       description:
         'Operand: a string, number or boolean, kept as text. REGEX: a valid pattern; PERCENTAGE_SPLIT: 0–100; MODULO: "divisor|remainder" (any other text is kept and never matches, as in Flagsmith); IN: comma-separated values; IS_SET / IS_NOT_SET: none.',
     }),
   ),
-  description: Type.Optional(Nullable(Type.String())),
+  description: Type.Optional(Nullable(Type.String({ maxLength: CONDITION_DESCRIPTION_MAX_LENGTH }))),
   delete: Type.Optional(Type.Boolean({ description: 'True drops this condition (Flagsmith compatibility).' })),
 });
 
 function ruleInput(levelsLeft: number): TSchema {
   return Type.Object({
-    id: Type.Optional(Nullable(Type.Integer({ description: 'Id from a previous GET, to keep it; new rules omit it.' }))),
+    id: Type.Optional(Nullable(Type.Integer({ maximum: MAX_ID, description: 'Id from a previous GET, to keep it; new rules omit it.' }))),
     type: RuleTypeSchema,
     rules: Type.Optional(nestedRule(ruleInput, levelsLeft)),
-    conditions: Type.Optional(Type.Array(ConditionInput)),
+    conditions: Type.Optional(Type.Array(ConditionInput, { maxItems: SEGMENT_RULES_CONDITIONS_LIMIT })),
     delete: Type.Optional(Type.Boolean({ description: 'True drops this rule (Flagsmith compatibility).' })),
   });
 }
@@ -82,10 +93,11 @@ export type SegmentWire = Static<typeof SegmentSchema>;
 const SegmentWrite = {
   name: Type.String({ minLength: 1, maxLength: 2000, description: 'Segment name.' }),
   description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
-  project: Type.Optional(Type.Integer({ minimum: 1, description: 'Accepted for Flagsmith compatibility; must be the project in the URL.' })),
+  project: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'Accepted for Flagsmith compatibility; must be the project in the URL.' })),
   feature: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'A feature of the project, to make the segment feature-specific.' }))),
   rules: Type.Array(ruleInput(SEGMENT_RULES_MAX_DEPTH), {
-    description: `Rules tree; replaces the stored one. At least one rule, at most 100 conditions, nesting at most ${SEGMENT_RULES_MAX_DEPTH} deep.`,
+    maxItems: SEGMENT_RULES_LIMIT,
+    description: `Rules tree; replaces the stored one. At least one rule; at most ${SEGMENT_RULES_LIMIT} rules and ${SEGMENT_RULES_CONDITIONS_LIMIT} conditions in all, nesting at most ${SEGMENT_RULES_MAX_DEPTH} deep.`,
   }),
 };
 

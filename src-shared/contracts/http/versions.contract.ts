@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { defineRoutes, IdParam, NoContent, Nullable, PageQuery, Paginated, Timestamp } from './route-contract.js';
+import { FEATURE_VALUE_MAX_LENGTH, MAX_ID } from './limits.js';
 import { MultivariateStateValueSchema, TypedFeatureStateValueSchema } from './feature-states.contract.js';
 
 /*
@@ -93,20 +94,20 @@ export type VersionFeatureStateWire = Static<typeof VersionFeatureStateSchema>;
  */
 const TypedValueInput = Type.Object({
   type: Type.Optional(Type.Union([Type.Literal('unicode'), Type.Literal('int'), Type.Literal('bool')])),
-  string_value: Type.Optional(Type.Unknown({ description: 'String or null.' })),
+  string_value: Type.Optional(Type.Unknown({ maxLength: FEATURE_VALUE_MAX_LENGTH, description: `String (at most ${FEATURE_VALUE_MAX_LENGTH} characters) or null.` })),
   integer_value: Type.Optional(Type.Unknown({ description: 'Integer or null.' })),
   boolean_value: Type.Optional(Type.Unknown({ description: 'Boolean or null.' })),
 });
 const MultivariateInput = Type.Array(
   Type.Object({
-    id: Type.Optional(Type.Integer({ description: 'Ignored; the option identifies the row.' })),
+    id: Type.Optional(Type.Integer({ maximum: MAX_ID, description: 'Ignored; the option identifies the row.' })),
     multivariate_feature_option: Type.Integer({ minimum: 1, maximum: 2147483647 }),
     percentage_allocation: Type.Number({ minimum: 0, maximum: 100 }),
   }),
   { maxItems: 100, description: 'Replaces the state’s multivariate shares; the total may not exceed 100.' },
 );
 const SegmentRef = Type.Object({
-  id: Type.Optional(Type.Integer({ description: 'Ignored; the segment identifies the override.' })),
+  id: Type.Optional(Type.Integer({ maximum: MAX_ID, description: 'Ignored; the segment identifies the override.' })),
   segment: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Id of the segment the override is for.' }),
   // Not nullable on purpose: with the server's type coercion, `[null, integer]` would read 0 as null.
   priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'Wanted position (0 = evaluated first); default: last for a new override, unchanged otherwise.' })),

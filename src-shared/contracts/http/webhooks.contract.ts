@@ -244,6 +244,21 @@ const DeliveryQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivering'), Type.Literal('failed'), Type.Literal('succeeded'), Type.Literal('dead')])),
 });
 
+export const WebhookTestBody = Type.Object(
+  {
+    webhook_url: WebhookUrl,
+    scope: Type.Object(
+      {
+        type: Type.Union([Type.Literal('environment'), Type.Literal('organisation')]),
+        id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1, maxLength: 100 })], { description: 'Environment client-side key or id; organisation id.' }),
+      },
+      { additionalProperties: false },
+    ),
+    secret: Type.Optional(WebhookSecret),
+  },
+  { additionalProperties: false },
+);
+
 const ENV = 'Environment admin (or project / organisation admin).';
 const ORG = 'Organisation admin.';
 
@@ -331,5 +346,12 @@ export const webhookRoutes = defineRoutes({
     summary: `Queues a dead or failed delivery again, now, with the same idempotency key and body (Flagdesk addition). ${ORG}`,
     params: OrgDeliveryParams, successStatus: 202, response: WebhookDeliverySchema,
     errors: ['NOT_FOUND', 'PERMISSION_DENIED', 'PRECONDITION_FAILED'],
+  },
+  testWebhook: {
+    method: 'POST', url: '/api/v1/webhooks/test/', tag: 'webhooks', auth: 'admin',
+    summary: `Sends one sample event to a URL now (FLAG_UPDATED for an environment scope, AUDIT_LOG_CREATED for an organisation), signed with the secret when one is given, and reports the answer. Nothing is stored. Environment admin for an environment scope (id: its client-side key, or its numeric id); ${ORG.toLowerCase()} for an organisation scope. A non-2xx answer or no answer is a 400 PRECONDITION_FAILED with \`details.status\` and \`details.body\`.`,
+    body: WebhookTestBody, successStatus: 200,
+    response: Type.Object({ detail: Type.String(), status: Type.Integer({ description: 'HTTP status the receiver answered.' }) }),
+    errors: ['NOT_FOUND', 'PERMISSION_DENIED', 'VALIDATION_FAILED', 'PRECONDITION_FAILED'],
   },
 });

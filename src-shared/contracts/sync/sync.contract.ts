@@ -24,7 +24,7 @@ const PushableCollectionParam = Type.Union(
 );
 
 /** A replicated document on the wire: one of the collection's schema, plus `_deleted`. */
-export const SyncDocumentSchema = Type.Object({ id: Type.String(), _deleted: Type.Boolean() }, { additionalProperties: true });
+export const SyncDocumentSchema = Type.Object({ id: Type.String({ maxLength: 200 }), _deleted: Type.Boolean() }, { additionalProperties: true });
 
 export const SyncCheckpointSchema = Type.Object({
   sequence: Type.Integer({ minimum: 0, description: 'Change sequence: the next pull asks for changes after it.' }),
@@ -53,7 +53,7 @@ export const syncRoutes = defineRoutes({
     auth: 'admin',
     params: Type.Object({ collection: CollectionParam }),
     querystring: Type.Object({
-      checkpoint: Type.Optional(Type.Integer({ minimum: 0, description: 'The `checkpoint.sequence` of the previous pull; 0 or absent: from the start.' })),
+      checkpoint: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The `checkpoint.sequence` of the previous pull; 0 or absent: from the start.' })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Batch size (default 100).' })),
     }),
     successStatus: 200,

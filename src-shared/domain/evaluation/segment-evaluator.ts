@@ -2,6 +2,7 @@ import semver from 'semver';
 import type { SegmentConditionDocument, SegmentRuleDocument } from '../../contracts/sdk/environment-document.schema.js';
 import { getContextValue, type EvaluationContext, type TraitValue } from './context.js';
 import { getHashedPercentageForObjectIds } from './hashing.js';
+import { pythonReMatch } from './python-regex.js';
 import { comparePythonStrings, parsePythonFloat, parsePythonInt, pythonModulo, pythonStr } from './python-values.js';
 
 /**
@@ -80,36 +81,13 @@ function matchesSemver(operator: string, trait: string, value: string): boolean 
   return compareBy(operator, semver.compare(trait, target));
 }
 
-/** Python's `re.match`: the pattern must match at the start of the text. */
-function matchesRegex(pattern: string, text: string): boolean {
-  let source = pattern;
-  let flags = '';
-  // Python's leading inline flags, e.g. "(?i)": JavaScript takes them as RegExp flags.
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(source);
-  if (inline) {
-    for (const f of inline[1] ?? '') if ('ims'.includes(f) && !flags.includes(f)) flags += f;
-    source = source.slice(inline[0].length);
-  }
-  // Python's named-group syntax.
-  source = source.replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>');
-  source = source.replace(/\\A/g, '(?<![\\s\\S])').replace(/\\Z/g, '(?![\\s\\S])');
-  let re: RegExp;
-  try {
-    re = new RegExp(source, `${flags}y`);
-  } catch {
-    return false;
-  }
-  re.lastIndex = 0;
-  return re.test(text);
-}
-
 /** `_matches_context_value`: the operators that need a set trait value. */
 function matchesContextValue(operator: string, value: string, trait: string | number | boolean): boolean {
   switch (operator) {
     case 'NOT_CONTAINS':
       return typeof trait === 'string' && !trait.includes(value);
     case 'REGEX':
-      return matchesRegex(value, pythonStr(trait));
+      return pythonReMatch(value, pythonStr(trait));
     case 'MODULO': {
       // Python's isinstance(x, (int, float)) is also true for booleans.
       const dividend = typeof trait === 'boolean' ? Number(trait) : trait;

@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../../errors/app-error.js';
+import { checkPythonRegex } from '../evaluation/python-regex.js';
 
 /**
  * Segment rules as the Flagsmith Admin API takes and gives them: a tree of rules (`ALL`, `ANY`, `NONE`),
@@ -48,6 +49,8 @@ export interface SegmentRule {
 
 /** Flagsmith's `SEGMENT_RULES_CONDITIONS_LIMIT` default: conditions in one segment, across all its rules. */
 export const SEGMENT_RULES_CONDITIONS_LIMIT = 100;
+/** Rules in one segment, at every level together: enough for one group per condition, small enough to check cheaply. */
+export const SEGMENT_RULES_LIMIT = 200;
 /** How deep rules may nest (a top-level rule is depth 1). Flagsmith's dashboard writes depth 2 (ALL → ANY). */
 export const SEGMENT_RULES_MAX_DEPTH = 5;
 /** Column sizes of Flagsmith's Condition model. */
@@ -101,12 +104,8 @@ export function checkConditionValue(operator: SegmentOperator, value: string | n
   if (value.length > CONDITION_VALUE_MAX_LENGTH) return `must be at most ${CONDITION_VALUE_MAX_LENGTH} characters`;
   switch (operator) {
     case SegmentOperator.REGEX:
-      try {
-        new RegExp(value);
-        return undefined;
-      } catch (e) {
-        return `is not a valid regular expression (${(e as Error).message})`;
-      }
+      // Evaluated in linear time (RE2); a pattern that engine cannot run is refused here, not ignored later.
+      return checkPythonRegex(value);
     case SegmentOperator.PERCENTAGE_SPLIT: {
       const n = parseDecimal(value);
       return n === undefined || n < 0 || n > 100 ? 'must be a number from 0 to 100' : undefined;
@@ -121,6 +120,7 @@ export function checkConditionValue(operator: SegmentOperator, value: string | n
 interface Walk {
   issues: ValidationIssue[];
   conditionCount: number;
+  ruleCount: number;
   /** Ids (rules and conditions share one space) the previous tree had; a client may keep them. */
   previousIds: Set<number>;
   usedIds: Set<number>;
@@ -186,6 +186,7 @@ function walkRule(w: Walk, raw: unknown, path: string, depth: number): SegmentRu
     return undefined;
   }
   if (isDeleted(raw)) return undefined;
+  w.ruleCount++;
   const type = raw.type;
   if (typeof type !== 'string' || !RULE_TYPES.has(type)) w.issues.push({ path: `${path}/type`, message: 'must be one of ALL, ANY, NONE' });
   const rule: SegmentRule = { id: 0, type: type as SegmentRuleType, rules: [], conditions: [] };
@@ -227,8 +228,8 @@ function collectIds(rules: readonly SegmentRule[], into: Set<number>): Set<numbe
  * the offending field, e.g. `body/rules/0/conditions/1/value`).
  *
  * - Items with `delete: true` are dropped, as Flagsmith's serializer does, and do not count.
- * - A segment needs at least one rule; at most `maxConditions` conditions; rules nest at most `maxDepth`.
- * - Each operator's operand is checked: REGEX compiles, PERCENTAGE_SPLIT is 0–100, MODULO is
+ * - A segment needs at least one rule; at most SEGMENT_RULES_LIMIT rules and `maxConditions` conditions; rules nest at most `maxDepth`.
+ * - Each operator's operand is checked: REGEX compiles for the linear-time engine (RE2), PERCENTAGE_SPLIT is 0–100, MODULO is
  *   `divisor|remainder`; IS_SET / IS_NOT_SET take none; every other operator needs one.
  * - The sent tree replaces the stored one. Ids the client sends back that exist in `previous` are
  *   kept (so a GET → edit → PUT round trip keeps them); other items get fresh ids above every id the
@@ -238,7 +239,7 @@ export function normaliseSegmentRules(input: unknown, options: NormaliseOptions 
   const base = options.path ?? 'rules';
   if (!Array.isArray(input)) return { ok: false, issues: [{ path: base, message: 'must be an array' }] };
   const previousIds = collectIds(options.previous ?? [], new Set());
-  const w: Walk = { issues: [], conditionCount: 0, previousIds, usedIds: new Set(), needIds: [], maxDepth: options.maxDepth ?? SEGMENT_RULES_MAX_DEPTH };
+  const w: Walk = { issues: [], conditionCount: 0, ruleCount: 0, previousIds, usedIds: new Set(), needIds: [], maxDepth: options.maxDepth ?? SEGMENT_RULES_MAX_DEPTH };
   const rules: SegmentRule[] = [];
   input.forEach((r, i) => {
     const rule = walkRule(w, r, `${base}/${i}`, 1);
@@ -246,6 +247,7 @@ export function normaliseSegmentRules(input: unknown, options: NormaliseOptions 
   });
   if (rules.length === 0 && w.issues.length === 0) w.issues.push({ path: base, message: 'Segment cannot be created without any rules.' });
   const limit = options.maxConditions ?? SEGMENT_RULES_CONDITIONS_LIMIT;
+  if (w.ruleCount > SEGMENT_RULES_LIMIT) w.issues.push({ path: base, message: `The segment has ${w.ruleCount} rules, which exceeds the maximum rule count of ${SEGMENT_RULES_LIMIT}.` });
   if (w.conditionCount > limit) w.issues.push({ path: base, message: `The segment has ${w.conditionCount} conditions, which exceeds the maximum condition count of ${limit}.` });
   if (w.issues.length > 0) return { ok: false, issues: w.issues };
   let next = Math.max(0, ...previousIds, ...w.usedIds) + 1;

@@ -48,7 +48,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(413).send(new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large.').toWire());
     }
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send(new AppError(ErrorCode.VALIDATION_FAILED, 'Unsupported content type; send application/json.').toWire());
+      const sent = request.headers['content-type'];
+      const message = `headers/content-type: ${sent === undefined ? 'is missing for a request with a body' : `${JSON.stringify(sent.slice(0, 100))} is not supported`}; send application/json.`;
+      return reply.code(415).send(new AppError(ErrorCode.VALIDATION_FAILED, message, { details: { issues: [{ path: 'headers/content-type', message }] } }).toWire());
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Malformed JSON, empty JSON body and the like: the client's fault, named plainly.

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BodyOf, ParamsOf, QueryOf, ResponseOf, RouteContract } from '../../../src-shared/contracts/http/route-contract.js';
 import { AppErrorWireSchema } from '../../../src-shared/errors/app-error.js';
+import { errorStatusesOf, HTTP_ERROR_RESPONSES } from '../../../src-shared/contracts/http/error-responses.js';
 import type { Principal } from '../../modules/access/principal.js';
 import { unauthenticated } from '../../modules/access/access.service.js';
 
@@ -42,13 +43,16 @@ type Handler<C extends RouteContract> = C['auth'] extends 'admin'
   ? (input: AdminHandlerInput<C>) => Promise<ResponseOf<C>>
   : (input: HandlerInput<C>) => Promise<ResponseOf<C>>;
 
+/** The error body without its `$id`, so each route's error answers can carry their own description. */
+const { $id: _errorId, ...ErrorResponseSchema } = AppErrorWireSchema;
+
 /**
  * Registers one route from its contract. The contract gives the schemas (validated by Fastify,
  * documented in OpenAPI); the handler maps HTTP to a service call and returns the success body.
  * A handler that already sent a reply (e.g. 304 Not Modified) returns nothing.
  */
 export function route<C extends RouteContract>(app: HttpApp, operationId: string, contract: C, handler: Handler<C>): void {
-  const errorResponses = Object.fromEntries([400, 401, 403, 404, 413].map((s) => [s, AppErrorWireSchema]));
+  const errorResponses = Object.fromEntries(errorStatusesOf(contract).map((s) => [s, { ...ErrorResponseSchema, description: HTTP_ERROR_RESPONSES[s] }]));
   app.route({
     method: contract.method,
     url: contract.url,

@@ -31,5 +31,11 @@ export function registerAuditRoutes(app: HttpApp, audit: AuditService): void {
     return paginate(request, total, items, page, pageSize);
   });
 
+  route(app, 'listOrganisationAuditLogs', auditRoutes.listOrganisationAuditLogs, async ({ principal, params, query, request }) => {
+    const { page, pageSize, offset } = pageOf(query);
+    const { total, items } = await audit.list(principal, { ...listQuery(query, offset, pageSize), organisation: params.organisation_pk });
+    return paginate(request, total, items, page, pageSize);
+  });
+
   route(app, 'getAuditLogIntegrity', auditRoutes.getAuditLogIntegrity, ({ principal, params }) => audit.verifyIntegrity(principal, params.organisation_pk));
 }

@@ -43,6 +43,8 @@ export interface AuditEntryInput {
 
 export interface AuditListQuery {
   page: { offset: number; limit: number };
+  /** One organisation's entries only (its admins only: PERMISSION_DENIED for members, NOT_FOUND for others). */
+  organisation?: number | undefined;
   project?: number | undefined;
   environments?: number[] | undefined;
   isSystemEvent?: boolean | undefined;
@@ -134,11 +136,12 @@ export function createAuditService(clock: Clock, deps?: { store: AuditStore; acc
     async list(p, q) {
       const { store, access } = needDeps();
       if (q.project !== undefined) await access.assertProject(p, q.project, ProjectPermission.VIEW_AUDIT_LOG);
+      if (q.organisation !== undefined) await access.assertOrganisation(p, q.organisation, ADMIN);
       const from = normaliseTime(q.from);
       const to = normaliseTime(q.to);
       return store.list(
         {
-          readable: await readable(p),
+          readable: q.organisation !== undefined ? { organisationIds: [q.organisation], projectIds: [] } : await readable(p),
           ...(q.project !== undefined ? { projectId: q.project } : {}),
           ...(q.environments ? { environmentIds: q.environments } : {}),
           ...(q.isSystemEvent !== undefined ? { isSystemEvent: q.isSystemEvent } : {}),

@@ -10,6 +10,12 @@ export function registerChangeRequestRoutes(app: HttpApp, changeRequests: Change
     const { total, items } = await changeRequests.list(principal, { environment: query.environment, committed: query.committed, search: query.search }, { offset, limit: pageSize });
     return paginate(request, total, items, page, pageSize);
   });
+  route(app, 'listEnvironmentChangeRequests', r.listEnvironmentChangeRequests, async ({ principal, params, query, request }) => {
+    const { page, pageSize, offset } = pageOf(query);
+    const filter = { environment: { apiKey: params.api_key }, committed: query.committed, search: query.search, featureId: query.feature_id };
+    const { total, items } = await changeRequests.list(principal, filter, { offset, limit: pageSize });
+    return paginate(request, total, items, page, pageSize);
+  });
   route(app, 'getChangeRequest', r.getChangeRequest, ({ principal, params }) => changeRequests.get(principal, params.id));
   route(app, 'updateChangeRequest', r.updateChangeRequest, ({ principal, params, body }) => changeRequests.update(principal, params.id, body));
   route(app, 'partialUpdateChangeRequest', r.partialUpdateChangeRequest, ({ principal, params, body }) => changeRequests.update(principal, params.id, body));

@@ -47,7 +47,8 @@ type Versions = Pick<VersionsService, 'composeChange' | 'liveVersionContent' | '
  */
 export interface ChangeRequestsService {
   create(p: Principal, apiKey: string, input: ChangeRequestCreateInput): Promise<ChangeRequestWire>;
-  list(p: Principal, filter: { environment: number; committed?: boolean | undefined; search?: string | undefined }, page: Page): Promise<{ total: number; items: ChangeRequestWire[] }>;
+  /** `environment` by id, or (Flagsmith's `list-change-requests`) by its client-side key. */
+  list(p: Principal, filter: { environment: number | { apiKey: string }; committed?: boolean | undefined; search?: string | undefined; featureId?: number | undefined }, page: Page): Promise<{ total: number; items: ChangeRequestWire[] }>;
   get(p: Principal, id: number): Promise<ChangeRequestWire>;
   update(p: Principal, id: number, input: ChangeRequestUpdateInput): Promise<ChangeRequestWire>;
   remove(p: Principal, id: number): Promise<void>;
@@ -344,8 +345,11 @@ export function createChangeRequestsService(deps: { db: Db; clock: Clock; store:
     },
 
     async list(p, filter, page) {
-      await access.assertEnvironment(p, filter.environment, EnvironmentPermission.VIEW_ENVIRONMENT);
-      const { total, items } = await store.list(k, filter.environment, filter, page);
+      const environmentId =
+        typeof filter.environment === 'number'
+          ? (await access.assertEnvironment(p, filter.environment, EnvironmentPermission.VIEW_ENVIRONMENT)).environmentId
+          : (await access.assertEnvironmentByApiKey(p, filter.environment.apiKey, EnvironmentPermission.VIEW_ENVIRONMENT)).environmentId;
+      const { total, items } = await store.list(k, environmentId, filter, page);
       const out: ChangeRequestWire[] = [];
       for (const cr of items) out.push(await toWire(k, await viewOf(k, cr)));
       return { total, items: out };

@@ -101,6 +101,10 @@ export function createSqlChangeRequestsStore(db: Db): ChangeRequestsStore {
       if (filter.committed === true) q = q.where('committed_at', 'is not', null);
       if (filter.committed === false) q = q.where('committed_at', 'is', null);
       if (filter.search) q = q.where('title', 'like', `%${filter.search}%`);
+      if (filter.featureId !== undefined) {
+        const featureId = filter.featureId;
+        q = q.where('id', 'in', (qb) => qb.selectFrom('change_request_change_sets').select('change_request_id').where('feature_id', '=', featureId));
+      }
       const count = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('id', 'desc').offset(page.offset).limit(page.limit).execute();
       return { total: Number(count.n), items: rows.map(toRecord) };

@@ -64,7 +64,7 @@ export interface ChangeRequestsStore {
   lock(ex: DbExecutor, id: number): Promise<ChangeRequestRecord | undefined>;
   update(ex: DbExecutor, id: number, patch: Partial<Omit<ChangeRequestRecord, 'id' | 'uuid' | 'environmentId' | 'createdAt'>>): Promise<void>;
   delete(ex: DbExecutor, id: number): Promise<void>;
-  list(ex: DbExecutor, environmentId: number, filter: { committed?: boolean | undefined; search?: string | undefined }, page: { offset: number; limit: number }): Promise<{ total: number; items: ChangeRequestRecord[] }>;
+  list(ex: DbExecutor, environmentId: number, filter: { committed?: boolean | undefined; search?: string | undefined; featureId?: number | undefined }, page: { offset: number; limit: number }): Promise<{ total: number; items: ChangeRequestRecord[] }>;
 
   changeSets(ex: DbExecutor, changeRequestId: number): Promise<ChangeSetRecord[]>;
   /** Replaces every change set of the request. */

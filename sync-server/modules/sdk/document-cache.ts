@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock/clock.js';
 import type { SdkFlagWire } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
 import { buildEnvironmentDocument, type BuiltDocument } from './document-builder.js';
 import type { DocumentRevision, DocumentSource, SdkStore } from './sdk.store.js';
+import type { ServerMetrics } from '../../platform/metrics/server-metrics.js';
 
 export interface EnvironmentFlags {
   flags: SdkFlagWire[];
@@ -52,7 +53,7 @@ export interface DocumentCache {
   get(environmentId: number): Promise<DocumentLookup | undefined>;
 }
 
-export function createDocumentCache(deps: { db: Db; clock: Clock; store: SdkStore }): DocumentCache {
+export function createDocumentCache(deps: { db: Db; clock: Clock; store: SdkStore; metrics?: Pick<ServerMetrics, 'countDocumentLookup'> }): DocumentCache {
   const { db, clock, store } = deps;
   const snapshots = new Map<number, DocumentSnapshot>();
   const building = new Map<string, Promise<DocumentSnapshot | undefined>>();
@@ -113,11 +114,15 @@ export function createDocumentCache(deps: { db: Db; clock: Clock; store: SdkStor
       const accepts = (key: SdkKey) => isKeyAccepted(head, key, now);
       const current = snapshots.get(environmentId);
       const isExpired = current?.nextChangeAt != null && current.nextChangeAt <= now;
-      if (current && current.revision >= head.revision && !isExpired) return { snapshot: current, stopServingFlags: head.stopServingFlags, accepts };
+      if (current && current.revision >= head.revision && !isExpired) {
+        deps.metrics?.countDocumentLookup('hit');
+        return { snapshot: current, stopServingFlags: head.stopServingFlags, accepts };
+      }
 
       const key = `${environmentId}:${head.revision}:${isExpired ? current?.nextChangeAt : ''}`;
       let pending = building.get(key);
       if (!pending) {
+        deps.metrics?.countDocumentLookup('rebuild');
         pending = build(environmentId).finally(() => building.delete(key));
         building.set(key, pending);
       }

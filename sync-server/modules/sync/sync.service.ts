@@ -8,6 +8,7 @@ import type { PushableCollectionName, SyncCollectionName } from '../../../src-sh
 import { IntentKind, IntentStatus, type IntentResult } from '../../../src-shared/contracts/sync/documents.js';
 import type { SyncDocument, SyncPullResponse, SyncPushRow } from '../../../src-shared/contracts/sync/sync.contract.js';
 import type { Principal } from '../access/principal.js';
+import { ADMIN, OrganisationRole } from '../../../src-shared/domain/permissions/permissions.js';
 import type { AccessService } from '../access/access.service.js';
 import type { VersionsService } from '../versions/versions.service.js';
 import type { ChangeRequestsService } from '../change-requests/change-requests.service.js';
@@ -85,13 +86,36 @@ export function createSyncService(deps: {
 
   async function visibility(p: Principal): Promise<Visibility> {
     const organisationIds = await access.organisationIds(p);
+    const adminOrganisationIds: number[] = [];
+    for (const id of organisationIds) if ((await access.organisationRole(p, id)) === OrganisationRole.ADMIN) adminOrganisationIds.push(id);
     const projects = await store.projectsOf(k, organisationIds);
     const projectIds: number[] = [];
-    for (const pr of projects) if (await access.canViewProject(p, pr.id)) projectIds.push(pr.id);
+    const adminProjectIds: number[] = [];
+    for (const pr of projects) {
+      if (!(await access.canViewProject(p, pr.id))) continue;
+      projectIds.push(pr.id);
+      if (adminOrganisationIds.includes(pr.organisationId) || (await isProjectAdmin(p, pr.id))) adminProjectIds.push(pr.id);
+    }
     const environmentIds: number[] = [];
     for (const e of await store.environmentsOf(k, projectIds)) if (await access.canViewEnvironment(p, e.id)) environmentIds.push(e.id);
-    return { userId: p.kind === 'user' ? p.userId : null, organisationIds, projectIds, environmentIds };
+    return { userId: p.kind === 'user' ? p.userId : null, organisationIds, adminOrganisationIds, projectIds, adminProjectIds, environmentIds };
   }
+
+  async function isProjectAdmin(p: Principal, projectId: number): Promise<boolean> {
+    try {
+      await access.assertProject(p, projectId, ADMIN);
+      return true;
+    } catch (e) {
+      if (e instanceof AppError) return false;
+      throw e;
+    }
+  }
+
+  /** A draft or version the caller cannot view is answered as if it did not exist: the caller's own row, refused. */
+  async function isHidden(p: Principal, doc: StoredDocument): Promise<boolean> {
+    return !(await access.canViewEnvironment(p, Number(doc.environmentId)));
+  }
+  const notFoundRow = (mine: SyncDocument): SyncDocument => ({ ...mine, error: { code: ErrorCode.NOT_FOUND, message: 'Draft not found.' } });
 
   /** The master state of documents: current rows with their sequence; missing ones as tombstones. */
   async function masters(collection: SyncCollectionName, ids: string[]): Promise<Map<string, SyncDocument & StoredDocument>> {
@@ -104,10 +128,13 @@ export function createSyncService(deps: {
     const mine = row.newDocumentState as SyncDocument & { environmentId: number; featureId: number; state: string; description?: string | null; baseVersionUuid?: string | null };
     const master = (await masters('drafts', [mine.id])).get(mine.id);
     const assumedSeq = (row.assumedMasterState as { seq?: unknown } | null)?.seq;
+    // Another tenant's draft, or one of an environment the caller cannot view: nothing of it is answered.
+    if (master && (await isHidden(p, master))) return mine._deleted ? undefined : notFoundRow(mine);
     if (!master) {
       if (mine._deleted) return undefined;
       // Published (or scheduled) meanwhile: the draft is gone from this collection, immutable from now on.
       const published = (await masters('versions', [mine.id])).get(mine.id);
+      if (published && (await isHidden(p, published))) return notFoundRow(mine);
       if (published) {
         return { ...mine, _deleted: true, error: { code: ErrorCode.PRECONDITION_FAILED, message: `Version ${mine.id} was published (${String(published.status)}); published versions are immutable.` } };
       }

@@ -9,22 +9,22 @@ const bool = (v: unknown) => Boolean(v);
 const int = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const json = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
 
-/** The rows of the change feed a caller may see, per collection (tombstones by organisation). */
+/** The rows of the change feed a caller may see, per collection (see `Visibility` for tombstones). */
 function visible(eb: ChangesEb, collection: SyncCollectionName, v: Visibility): Expression<SqlBool> {
   const inList = (column: 'organisation_id' | 'project_id' | 'environment_id', ids: number[]) => (ids.length === 0 ? sql<SqlBool>`1 = 0` : eb(column, 'in', ids));
-  const tombstone = eb.and([eb('deleted', '=', true), inList('organisation_id', v.organisationIds)]);
+  const tombstone = (...scopes: Expression<SqlBool>[]) => eb.and([eb('deleted', '=', true), eb.or(scopes)]);
   switch (collection) {
     case 'organisations':
       return inList('organisation_id', v.organisationIds);
     case 'projects':
     case 'features':
     case 'segments':
-      return eb.or([tombstone, inList('project_id', v.projectIds)]);
+      return eb.or([inList('project_id', v.projectIds), tombstone(inList('organisation_id', v.adminOrganisationIds))]);
     case 'environments':
     case 'versions':
     case 'drafts':
     case 'change_requests':
-      return eb.or([tombstone, inList('environment_id', v.environmentIds)]);
+      return eb.or([inList('environment_id', v.environmentIds), tombstone(inList('project_id', v.adminProjectIds), inList('organisation_id', v.adminOrganisationIds))]);
     case 'intents':
       return v.userId === null ? sql<SqlBool>`1 = 0` : eb('user_id', '=', v.userId);
   }

@@ -11,11 +11,18 @@ export interface ChangeRow {
   deleted: boolean;
 }
 
-/** What a caller may pull: their organisations, and the projects and environments they can view. */
+/**
+ * What a caller may pull: their organisations, and the projects and environments they can view. Tombstones
+ * go only to those who could see the document: viewers of its project or environment while that exists,
+ * and, once it is gone too, admins of its organisation or project (others lost their grant with it, an
+ * access change that makes their replica start over).
+ */
 export interface Visibility {
   userId: number | null;
   organisationIds: number[];
+  adminOrganisationIds: number[];
   projectIds: number[];
+  adminProjectIds: number[];
   environmentIds: number[];
 }
 

@@ -230,6 +230,16 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
       return rows.map((r) => r.uuid);
     },
 
+    async oldestDueLiveFrom(ex, now) {
+      const r = await ex
+        .selectFrom('environment_feature_versions')
+        .select((eb) => eb.fn.min('live_from').as('oldest'))
+        .where('status', '=', 'scheduled')
+        .where('live_from', '<=', now)
+        .executeTakeFirst();
+      return r?.oldest ?? undefined;
+    },
+
     async hasVersion(ex, environmentId, featureId) {
       const r = await ex.selectFrom('environment_feature_versions').select('id').where('environment_id', '=', environmentId).where('feature_id', '=', featureId).limit(1).executeTakeFirst();
       return r !== undefined;

@@ -137,6 +137,8 @@ export interface VersionsStore {
   nextLiveSeq(ex: DbExecutor, environmentId: number, featureId: number): Promise<number>;
   /** Uuids of scheduled versions with `live_from <= now`, oldest first. */
   dueScheduledVersions(ex: DbExecutor, now: string, limit: number): Promise<string[]>;
+  /** The earliest `live_from` of the scheduled versions that are due (`live_from <= now`) and not live yet; for the scheduler-lag metric. */
+  oldestDueLiveFrom(ex: DbExecutor, now: string): Promise<string | undefined>;
   /** Whether any version exists for the feature in the environment. */
   hasVersion(ex: DbExecutor, environmentId: number, featureId: number): Promise<boolean>;
 

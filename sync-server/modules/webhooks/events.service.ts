@@ -108,6 +108,7 @@ export function createEventsService(store: WebhooksStore, clock: Clock, options:
       if (target.webhookIds.length === 0) continue;
       if ('environmentId' in target.scope) {
         const sequence = await store.nextSequence(trx, target.scope);
+        if (sequence === undefined) throw new Error(`Invariant violated: event ${input.eventType} for a missing environment`);
         for (const webhookId of target.webhookIds) rows.push({ uuid: generateUuid(), webhookId, sequence, idempotencyKey: generateUuid(), maxAttempts: options.maxAttempts });
       } else {
         // The organisation's counter is on the organisation row, which writers lock last, at commit (as the
@@ -121,7 +122,11 @@ export function createEventsService(store: WebhooksStore, clock: Clock, options:
     await store.insertDeliveries(trx, eventId, now, rows);
     if (organisationTarget) {
       const { scope, webhookIds } = organisationTarget;
-      await beforeCommit(trx, async () => store.setDeliverySequence(trx, eventId, webhookIds, await store.nextSequence(trx, scope)));
+      await beforeCommit(trx, async () => {
+        const sequence = await store.nextSequence(trx, scope);
+        // The organisation was deleted later in this transaction: these deliveries went with its webhooks.
+        if (sequence !== undefined) await store.setDeliverySequence(trx, eventId, webhookIds, sequence);
+      });
     }
     afterCommit(trx, options.nudge);
     return { eventId: eventUuid, deliveries: rows.length };

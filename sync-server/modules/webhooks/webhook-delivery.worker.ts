@@ -8,6 +8,7 @@ import { canonicalJson } from '../../platform/security/canonical-json.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { signPayload } from './webhook-signature.js';
 import type { OutgoingDelivery, WebhooksStore } from './webhooks.store.js';
+import type { ServerMetrics } from '../../platform/metrics/server-metrics.js';
 
 /** Delivery tuning. Tests shorten the timeout and backoff; the defaults suit a server. */
 export interface WebhookDeliveryOptions {
@@ -57,13 +58,14 @@ export function webhookBody(d: Pick<OutgoingDelivery, 'eventType' | 'eventData' 
   });
 }
 
-interface PostResult {
+export interface PostResult {
   statusCode: number | null;
   excerpt: string | null;
   error: string | null;
 }
 
-async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+/** One POST with a bounded wait and a bounded read of the answer; never throws. */
+export async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   try {
     const res = await request(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
     // Read at most 1 KiB and drop the rest: a receiver answering with a huge body must not cost memory.
@@ -105,6 +107,7 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
     private readonly clock: Clock,
     private readonly options: ResolvedDeliveryOptions,
     private readonly logger?: Pick<FastifyBaseLogger, 'error' | 'warn' | 'info'>,
+    private readonly metrics?: Pick<ServerMetrics, 'countDeliveryFailure'>,
   ) {}
 
   async tick({ wait }: { wait: boolean }): Promise<void> {
@@ -212,6 +215,7 @@ export class WebhookDeliveryWorker implements BackgroundWorker {
       nextRetryAt,
     };
     const held = await this.store.finishAttempt(attempt, { ids: rest, until: this.#leaseUntil() });
+    if (!succeeded) this.metrics?.countDeliveryFailure(dead ? 'dead' : 'retry');
     if (!succeeded) this.logger?.warn({ deliveryId: d.id, webhookId: d.webhookId, attempt: d.attempts, error: result.error, dead }, 'webhook delivery failed');
     // A worker that lost its lease stops: another worker owns this webhook's queue now.
     return succeeded && held;

@@ -18,6 +18,8 @@ export function registerWebhookRoutes(app: HttpApp, webhooks: WebhooksService): 
   });
   route(app, 'redeliverEnvironmentWebhookDelivery', webhookRoutes.redeliverEnvironmentWebhookDelivery, ({ principal, params }) => webhooks.redeliver(principal, env(params.api_key), params.id, params.delivery_id));
 
+  route(app, 'testWebhook', webhookRoutes.testWebhook, ({ principal, body }) => webhooks.test(principal, body));
+
   route(app, 'listOrganisationWebhooks', webhookRoutes.listOrganisationWebhooks, ({ principal, params }) => webhooks.list(principal, org(params.organisation_pk)));
   route(app, 'createOrganisationWebhook', webhookRoutes.createOrganisationWebhook, ({ principal, params, body }) => webhooks.create(principal, org(params.organisation_pk), body));
   route(app, 'updateOrganisationWebhook', webhookRoutes.updateOrganisationWebhook, ({ principal, params, body }) => webhooks.update(principal, org(params.organisation_pk), params.id, body, false));

@@ -7,6 +7,7 @@ import type { WebhookDeliveryWire, WebhookWire } from '../../../src-shared/contr
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
+import { sendTestWebhook, type WebhookTestInput } from './webhook-test.js';
 import type { DeliveryAttemptRecord, DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookScope, WebhooksStore } from './webhooks.store.js';
 
 /** Which webhooks a request is about: an environment's (by its API key) or an organisation's own. */
@@ -31,6 +32,8 @@ export interface WebhooksService {
   update(p: Principal, owner: WebhookOwner, id: number, input: Partial<WebhookInput>, partial: boolean): Promise<WebhookWire>;
   remove(p: Principal, owner: WebhookOwner, id: number): Promise<void>;
   listDeliveries(p: Principal, owner: WebhookOwner, id: number, page: { offset: number; limit: number; status?: DeliveryStatus }): Promise<{ total: number; items: WebhookDeliveryWire[] }>;
+  /** Sends one sample event to a URL now and reports the answer (webhook-test.ts); nothing is stored or audited. */
+  test(p: Principal, input: WebhookTestInput): Promise<{ detail: string; status: number }>;
   /** Queues a dead or failed delivery again with the same idempotency key; PRECONDITION_FAILED otherwise. */
   redeliver(p: Principal, owner: WebhookOwner, id: number, deliveryId: number): Promise<WebhookDeliveryWire>;
 }
@@ -71,16 +74,16 @@ export function toDeliveryWire(d: DeliveryRecord & { attemptLog: DeliveryAttempt
 }
 
 /** Accepts absolute http(s) URLs only; anything else is a 400 naming `url`. */
-function checkUrl(url: string): string {
+function checkUrl(url: string, field = 'body/url'): string {
   const trimmed = url.trim();
   let parsed: URL;
   try {
     parsed = new URL(trimmed);
   } catch {
-    throw validationFailed('body/url', 'must be a valid absolute URL');
+    throw validationFailed(field, 'must be a valid absolute URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw validationFailed('body/url', 'must use http or https');
-  if (!parsed.hostname) throw validationFailed('body/url', 'must name a host');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw validationFailed(field, 'must use http or https');
+  if (!parsed.hostname) throw validationFailed(field, 'must name a host');
   return trimmed;
 }
 
@@ -88,7 +91,7 @@ function secretOf(secret: string | null | undefined): string | null {
   return secret === undefined || secret === null || secret === '' ? null : secret;
 }
 
-export function createWebhooksService(deps: { db: Db; clock: Clock; store: WebhooksStore; access: AccessService; audit: AuditService; nudge: () => void }): WebhooksService {
+export function createWebhooksService(deps: { db: Db; clock: Clock; store: WebhooksStore; access: AccessService; audit: AuditService; nudge: () => void; testTimeoutMs?: number }): WebhooksService {
   const { db, clock, store, access, audit } = deps;
 
   /** Checks the caller may manage the owner's webhooks; returns the storage scope and the audit context. */
@@ -165,6 +168,18 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; store: Webho
       await findOrThrow(id, scope);
       const { total, items } = await store.listDeliveries(id, page);
       return { total, items: items.map(toDeliveryWire) };
+    },
+    async test(p, input) {
+      const { id, type } = input.scope;
+      let organisationId: number;
+      if (type === 'organisation') {
+        organisationId = typeof id === 'number' ? id : Number.parseInt(id, 10);
+        if (!Number.isSafeInteger(organisationId) || organisationId < 1) throw validationFailed('body/scope/id', 'must be an organisation id');
+        await access.assertOrganisation(p, organisationId, ADMIN);
+      } else {
+        organisationId = (typeof id === 'number' ? await access.assertEnvironment(p, id, ADMIN) : await access.assertEnvironmentByApiKey(p, id, ADMIN)).organisationId;
+      }
+      return sendTestWebhook({ url: checkUrl(input.webhook_url, 'body/webhook_url'), secret: secretOf(input.secret), scopeType: type, organisationId, now: clock.now().toISOString(), timeoutMs: deps.testTimeoutMs ?? 10_000 });
     },
     async redeliver(p, owner, id, deliveryId) {
       const { scope } = await resolve(p, owner);

@@ -156,9 +156,9 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
     async nextSequence(trx, scope) {
       const row =
         'environmentId' in scope
-          ? await trx.updateTable('environments').set({ event_sequence: sql`event_sequence + 1` }).where('id', '=', scope.environmentId).returning('event_sequence').executeTakeFirstOrThrow()
-          : await trx.updateTable('organisations').set({ event_sequence: sql`event_sequence + 1` }).where('id', '=', scope.organisationId).returning('event_sequence').executeTakeFirstOrThrow();
-      return Number(row.event_sequence);
+          ? await trx.updateTable('environments').set({ event_sequence: sql`event_sequence + 1` }).where('id', '=', scope.environmentId).returning('event_sequence').executeTakeFirst()
+          : await trx.updateTable('organisations').set({ event_sequence: sql`event_sequence + 1` }).where('id', '=', scope.organisationId).returning('event_sequence').executeTakeFirst();
+      return row && Number(row.event_sequence);
     },
     async insertEvent(trx, row) {
       const r = await trx
@@ -328,6 +328,11 @@ export function createSqlWebhooksStore(db: Db): WebhooksStore {
         .execute();
       return rows.map((r) => ({ ...toDelivery(r), url: r.url, secret: r.secret, lockedBy: r.locked_by }));
     },
+    async countUndeliveredDeliveries() {
+      const r = await k.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'delivering', 'failed']).executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
+
     async releaseClaims(workerId, ids, now) {
       if (ids.length === 0) return;
       await k

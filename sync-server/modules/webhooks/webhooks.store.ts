@@ -91,8 +91,11 @@ export interface WebhooksStore {
   environmentOwner(trx: DbExecutor, environmentId: number): Promise<{ organisationId: number; projectId: number } | undefined>;
   /** Ids of the enabled webhooks of an environment, or the organisation-level ones of an organisation. */
   enabledWebhookIds(trx: DbExecutor, scope: WebhookScope): Promise<number[]>;
-  /** Advances and returns the scope's event sequence. Takes the row lock of the environment / organisation until commit. */
-  nextSequence(trx: DbExecutor, scope: WebhookScope): Promise<number>;
+  /**
+   * Advances and returns the scope's event sequence. Takes the row lock of the environment / organisation until
+   * commit. Undefined when the row is gone (deleted earlier in this transaction, with its webhooks).
+   */
+  nextSequence(trx: DbExecutor, scope: WebhookScope): Promise<number | undefined>;
   insertEvent(trx: DbExecutor, row: { uuid: string; eventType: string; organisationId: number; environmentId: number | null; dataJson: string; createdAt: string }): Promise<number>;
   insertDeliveries(trx: DbExecutor, eventId: number, now: string, rows: NewDelivery[]): Promise<void>;
   /** Gives an event's deliveries to these webhooks their sequence number (organisation scope, taken at commit). */
@@ -120,6 +123,8 @@ export interface WebhooksStore {
   finishAttempt(result: AttemptResult, renew?: { ids: number[]; until: string }): Promise<boolean>;
   /** Gives back claimed deliveries that were not attempted (the batch stopped at a failure). */
   releaseClaims(workerId: string, ids: number[], now: string): Promise<void>;
+  /** Deliveries not yet delivered and not dead (pending, in flight, or waiting for a retry): the outbox depth. */
+  countUndeliveredDeliveries(): Promise<number>;
 
   // --- the deliveries API ---
   listDeliveries(webhookId: number, options: { offset: number; limit: number; status?: DeliveryStatus }): Promise<{ total: number; items: (DeliveryRecord & { attemptLog: DeliveryAttemptRecord[] })[] }>;

@@ -32,6 +32,18 @@ export interface Db {
    */
   transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connection pool use (PostgreSQL); undefined on SQLite, which has one connection and no pool. */
+  poolStats?(): PoolStats | undefined;
+}
+
+/** Connection pool use, as the driver reports it. */
+export interface PoolStats {
+  /** Connections open, in use or idle. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
+  max: number;
 }
 
 export type DbExecutor = Kysely<Database> | Transaction<Database>;
@@ -72,7 +84,8 @@ export function openDatabase(options: DatabaseOptions): Db {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return wrap(kysely, 'postgres');
+    const max = options.poolSize ?? 10;
+    return { ...wrap(kysely, 'postgres'), poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }) };
   }
   const file = options.sqliteFile ?? ':memory:';
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

@@ -80,6 +80,17 @@ export async function claimDueJobs(db: Db, clock: Clock, workerId: string, limit
     .map((r) => ({ id: r.id, kind: r.kind, payload: JSON.parse(r.payload_json) as unknown, attempts: r.attempts, maxAttempts: r.max_attempts }));
 }
 
+/**
+ * Extends the lease of every job `workerId` is running, so a job that takes longer than one lease (a big
+ * migration, a slow SMTP server) or waits its turn in a claimed batch is never taken over by another
+ * instance while its worker is alive. A worker that died stops renewing; its jobs are due again once the
+ * last lease it took expires.
+ */
+export async function renewJobLeases(db: Db, clock: Clock, workerId: string, leaseMs: number): Promise<void> {
+  const until = new Date(clock.now().getTime() + leaseMs).toISOString();
+  await db.kysely.updateTable('jobs').set({ locked_until: until }).where('locked_by', '=', workerId).where('status', '=', 'running').execute();
+}
+
 export async function completeJob(db: Db, clock: Clock, id: number, workerId: string): Promise<void> {
   await db.kysely.updateTable('jobs').set({ status: 'done', locked_by: null, locked_until: null, updated_at: clock.now().toISOString() }).where('id', '=', id).where('locked_by', '=', workerId).execute();
 }
@@ -106,4 +117,10 @@ export async function failJob(db: Db, clock: Clock, job: ClaimedJob, workerId: s
     .where('locked_by', '=', workerId)
     .execute();
   return dead ? 'dead' : 'retry';
+}
+
+/** Jobs waiting or running (not done, not dead): the depth of the job outbox, for `/metrics`. */
+export async function countOpenJobs(db: Db): Promise<number> {
+  const r = await db.kysely.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'running']).executeTakeFirst();
+  return Number(r?.n ?? 0);
 }

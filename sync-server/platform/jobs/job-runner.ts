@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../database/database.js';
 import type { Clock } from '../clock/clock.js';
 import { generateUuid } from '../security/secrets.js';
-import { backoffMs, claimDueJobs, completeJob, failJob, type ClaimedJob } from './job-queue.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { backoffMs, claimDueJobs, completeJob, failJob, renewJobLeases, type ClaimedJob } from './job-queue.js';
 
 export type JobHandler = (payload: unknown, job: ClaimedJob) => Promise<void>;
 /** Work found by querying state, not by timers (D4): e.g. scheduled versions whose live_from has passed. */
@@ -28,9 +29,15 @@ export interface JobRunnerOptions {
   clock: Clock;
   logger?: Pick<FastifyBaseLogger, 'error' | 'warn' | 'info'>;
   pollMs?: number;
+  /**
+   * How long a claimed job stays with this worker without a renewal (default 60 s). The runner renews
+   * the leases of the jobs it holds every third of this while they run, so only a dead worker's jobs expire.
+   */
   leaseMs?: number;
   batchSize?: number;
   random?: () => number;
+  /** Counts failed jobs for `/metrics`. */
+  metrics?: Pick<ServerMetrics, 'countJobFailure'>;
 }
 
 /**
@@ -118,16 +125,32 @@ export class JobRunner {
     }
     await this.#tickWorkers(wait);
     let done = 0;
+    const leaseMs = this.options.leaseMs ?? 60_000;
     for (;;) {
-      const jobs = await claimDueJobs(this.options.db, this.options.clock, this.workerId, this.options.batchSize ?? 20, this.options.leaseMs ?? 60_000, [...this.#handlers.keys()]);
+      const jobs = await claimDueJobs(this.options.db, this.options.clock, this.workerId, this.options.batchSize ?? 20, leaseMs, [...this.#handlers.keys()]);
       if (jobs.length === 0) return done;
-      for (const job of jobs) {
-        await this.#runJob(job);
-        done++;
+      const heartbeat = this.#renewLeasesEvery(leaseMs / 3);
+      try {
+        for (const job of jobs) {
+          await this.#runJob(job);
+          done++;
+        }
+      } finally {
+        clearInterval(heartbeat);
       }
       // On shutdown, finish the batch in hand and leave the rest to the next start (or another instance).
       if (this.#stopRequested) return done;
     }
+  }
+
+  #renewLeasesEvery(intervalMs: number): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      renewJobLeases(this.options.db, this.options.clock, this.workerId, this.options.leaseMs ?? 60_000).catch((error: unknown) =>
+        this.options.logger?.warn({ err: error }, 'renewing job leases failed; the next renewal retries'),
+      );
+    }, Math.max(10, intervalMs));
+    timer.unref?.();
+    return timer;
   }
 
   async #runJob(job: ClaimedJob): Promise<void> {
@@ -139,6 +162,7 @@ export class JobRunner {
       await completeJob(db, clock, job.id, this.workerId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      this.options.metrics?.countJobFailure(job.kind);
       const outcome = await failJob(db, clock, job, this.workerId, message, backoffMs(job.attempts, this.options.random ?? Math.random));
       this.options.logger?.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, outcome, error: message }, 'job failed');
     }

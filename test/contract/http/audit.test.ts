@@ -106,6 +106,16 @@ describe.each(DIALECTS)('audit log routes on %s', (dialect) => {
     expect((await api.op('listProjectAuditLogs', { params: { project_pk: projectA }, auth: other.adminAuth })).status).toBe(404);
   });
 
+  test('listOrganisationAuditLogs lists one organisation to its admins, with the filters; members 403, other organisations 404', async () => {
+    const r = await api.op('listOrganisationAuditLogs', { params: { organisation_pk: api.organisationId }, query: { search: 'beta' } });
+    expect(r.status).toBe(200);
+    expect(r.body.results.map((e: { log: string }) => e.log)).toEqual(['New version published for feature: beta', 'Flag state updated for feature: beta', 'New Flag / Remote Config created: beta']);
+    const all = await api.op('listOrganisationAuditLogs', { params: { organisation_pk: api.organisationId }, query: { page_size: 1000 } });
+    expect(all.body.results.map((e: { log: string }) => e.log)).not.toContain('Other organisation entry');
+    expect((await api.op('listOrganisationAuditLogs', { params: { organisation_pk: api.organisationId }, auth: auditor.auth })).status).toBe(403);
+    expect((await api.op('listOrganisationAuditLogs', { params: { organisation_pk: api.organisationId }, auth: other.adminAuth })).status).toBe(404);
+  });
+
   test('getAuditLog returns one entry; an entry of another organisation or an unreadable project is 404', async () => {
     const list = await api.op('listAuditLogs', { query: { project: projectA, page_size: 1 } });
     const id = list.body.results[0].id;

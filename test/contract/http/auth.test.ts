@@ -67,21 +67,6 @@ describe('health and docs', () => {
   beforeAll(() => api.start());
   afterAll(() => api.stop());
 
-  test('getHealth reports the database kind', async () => {
-    const r = await api.op('getHealth', { auth: '' });
-    expect(r).toMatchObject({ status: 200, body: { status: 'ok', database: 'sqlite' } });
-  });
-
-  test('getHealth is UNAVAILABLE when the database is gone', async () => {
-    const other = new TestApi();
-    await other.start();
-    await other.testDb.db.close();
-    const r = await other.op('getHealth', { auth: '' });
-    expect(r.status).toBe(503);
-    expect(r.body.code).toBe('UNAVAILABLE');
-    await other.built.app.close();
-  });
-
   test('the OpenAPI document lists every operation', async () => {
     const r = await api.request('GET', '/api/v1/docs/json', { auth: '' });
     expect(r.status).toBe(200);

@@ -131,6 +131,13 @@ describe.each(DIALECTS)('change requests on %s', (dialect) => {
     expect(all.body).toMatchObject({ count: 2, next: null, previous: null });
     expect(all.body.results.map((c: { id: number }) => c.id)).toEqual([b.id, a.id]);
     expect((await api.op('listChangeRequests', { query: { environment: w.env.id, search: 'alpha' } })).body.results.map((c: { id: number }) => c.id)).toEqual([a.id]);
+    // Flagsmith's environment-scoped list, by client-side key, with its feature filter.
+    const byKey = await api.op('listEnvironmentChangeRequests', { params: { api_key: w.env.api_key } });
+    expect(byKey.status).toBe(200);
+    expect(byKey.body).toMatchObject({ count: 2, results: [{ id: b.id }, { id: a.id }] });
+    expect((await api.op('listEnvironmentChangeRequests', { params: { api_key: w.env.api_key }, query: { feature_id: w.feature, search: 'beta' } })).body.results.map((c: { id: number }) => c.id)).toEqual([b.id]);
+    expect((await api.op('listEnvironmentChangeRequests', { params: { api_key: w.env.api_key }, query: { feature_id: 2147483647 } })).body.count).toBe(0);
+    expect((await api.op('listEnvironmentChangeRequests', { params: { api_key: 'no-such-key' } })).status).toBe(404);
     expect((await api.op('getChangeRequest', { params: { id: a.id } })).body).toMatchObject({ id: a.id, title: 'alpha banner' });
 
     const put = await api.op('updateChangeRequest', { params: { id: a.id }, body: { title: 'alpha banner 2', change_sets: [setDefault(w.feature, 'a2')] } });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -7,9 +7,10 @@ import { createTestDb, type TestDb } from '../../support/databases.js';
 
 let testDb: TestDb;
 let built: BuiltApp;
+let rendererDir: string;
 
 beforeAll(async () => {
-  const rendererDir = mkdtempSync(join(tmpdir(), 'flagdesk-renderer-'));
+  rendererDir = mkdtempSync(join(tmpdir(), 'flagdesk-renderer-'));
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Flagdesk</title>');
   writeFileSync(join(rendererDir, 'app.js'), 'export {};');
   testDb = await createTestDb('sqlite');
@@ -18,6 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await built.app.close();
   await testDb.drop();
+  rmSync(rendererDir, { recursive: true, force: true });
 });
 
 test('the web dashboard is served at / with a strict Content-Security-Policy that also forbids framing', async () => {

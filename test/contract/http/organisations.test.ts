@@ -230,6 +230,20 @@ describe.each(DIALECTS)('organisation routes on %s', (dialect) => {
     expect((await api.op('updateOrganisation', { params: org(), body: { name: 'Hijack' }, auth })).status).toBe(403);
   });
 
+  test('deleteOrganisation of an organisation with enabled webhooks deletes it and records the deletion', async () => {
+    const id = (await api.op('createOrganisation', { body: { name: 'Hooked' } })).body.id;
+    const project = await createProject(api, 'Hooked project', undefined, id);
+    const env = await createEnvironment(api, project.id, 'Hooked env');
+    expect((await api.op('createOrganisationWebhook', { params: { organisation_pk: id }, body: { url: 'http://127.0.0.1:9/audit', enabled: true } })).status).toBe(201);
+    expect((await api.op('createEnvironmentWebhook', { params: { api_key: env.api_key }, body: { url: 'http://127.0.0.1:9/flags', enabled: true } })).status).toBe(201);
+    const r = await api.op('deleteOrganisation', { params: { id } });
+    expect(r.status, JSON.stringify(r.body)).toBe(204);
+    expect((await api.op('getOrganisation', { params: { id } })).status).toBe(404);
+    const k = api.testDb.db.kysely;
+    expect(await k.selectFrom('webhooks').select('id').where('organisation_id', '=', id).execute()).toEqual([]);
+    expect(await k.selectFrom('projects').select('id').where('organisation_id', '=', id).execute()).toEqual([]);
+  });
+
   test('deleteOrganisation removes it with its projects for admins only', async () => {
     const created = await api.op('createOrganisation', { body: { name: 'Doomed' } });
     const id = created.body.id;

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sql } from 'kysely';
 import { routeTable, type OperationId } from '../../../src-shared/contracts/http/route-table.js';
 import { TestApi, type CallOptions } from '../../support/api-harness.js';
+import { DIALECTS } from '../../support/databases.js';
 import { addMember, createEnvironment, createProject, otherOrganisation, type TestUser } from '../../support/tenancy.js';
 import { eventsFixtures } from '../../support/events-fixtures.js';
 import { enableV2, insertEnvironmentDefault, insertFeature, insertSegment } from '../../support/versions-fixtures.js';
@@ -405,6 +406,7 @@ const cases: Record<OperationId, WalkCase> = {
   },
   createChangeRequest: { need: E('CREATE_CHANGE_REQUEST'), call: async (w) => ({ params: { api_key: (await crWalk(w)).env.api_key }, body: await crBody(w) }) },
   listChangeRequests: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ query: { environment: (await crWalk(w)).env.id } }) },
+  listEnvironmentChangeRequests: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { api_key: (await crWalk(w)).env.api_key } }) },
   getChangeRequest: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   getChangeRequestDiff: { need: E(VIEW_ENVIRONMENT), call: async (w) => ({ params: { id: await freshChangeRequest(w) } }) },
   // The organisation admin made these requests: as their author it may edit them; others need UPDATE_FEATURE_STATE.
@@ -424,7 +426,13 @@ const cases: Record<OperationId, WalkCase> = {
   revertChangeRequest: { need: E('UPDATE_FEATURE_STATE'), call: async (w) => ({ params: { id: await freshCommittedChangeRequest(w) }, body: {} }) },
 
   getHealth: { need: { kind: 'public' }, call: () => ({}) },
+  getReadiness: { need: { kind: 'public' }, call: () => ({}) },
+  // Loopback callers (inject's default address) read metrics without a token.
+  getMetrics: { need: { kind: 'public' }, call: () => ({}) },
   login: { need: { kind: 'public' }, call: () => ({ body: { email: 'admin@example.com', password: 'admin-password' } }) },
+  getFirstRunStatus: { need: { kind: 'public' }, call: () => ({}) },
+  // The walk's server has users: refused (400) for every caller, signed in or not.
+  createFirstAdmin: { need: { kind: 'public' }, call: (w) => ({ body: { email: `${w.unique('first')}@example.com`, password: 'a long password', organisation_name: 'Second' } }), allowStatuses: [400] },
   logout: { need: { kind: 'signedIn' }, call: () => ({}) },
   getCurrentUser: { need: { kind: 'signedIn' }, call: () => ({}) },
 
@@ -456,6 +464,7 @@ const cases: Record<OperationId, WalkCase> = {
   },
   listProjectAuditLogs: { need: P('VIEW_AUDIT_LOG'), call: (w) => ({ params: { project_pk: w.project } }) },
   getAuditLogIntegrity: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
+  listOrganisationAuditLogs: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
 
   listProjects: { need: { kind: 'signedIn' }, call: () => ({}) },
   createProject: {
@@ -566,6 +575,8 @@ const cases: Record<OperationId, WalkCase> = {
     },
   },
   listOrganisationWebhooks: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org } }) },
+  // Nothing listens on port 9: an authorised test answers 400 "Could not connect".
+  testWebhook: { need: E('ADMIN'), call: (w) => ({ body: { webhook_url: 'http://127.0.0.1:9/hook', scope: { type: 'environment', id: w.env.api_key } } }), allowStatuses: [400] },
   createOrganisationWebhook: { need: ORG_ADMIN, call: (w) => ({ params: { organisation_pk: w.org }, body: { url: 'http://127.0.0.1:9/hook', enabled: false } }) },
   updateOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id }, body: { url: 'http://127.0.0.1:9/other' } }) },
   partialUpdateOrganisationWebhook: { need: ORG_ADMIN, call: async (w) => ({ params: { organisation_pk: w.org, id: (await freshOrgWebhook(w)).id }, body: { enabled: false } }) },
@@ -776,31 +787,36 @@ const cases: Record<OperationId, WalkCase> = {
   syncStream: { need: { kind: 'signedIn' }, call: () => ({ query: { max_seconds: 0 } }) },
 };
 
+/** Organisation A with the walk's callers, project P and environment E, and a rival organisation. */
+async function arrangeWalk(api: TestApi): Promise<World> {
+  let counter = 0;
+  await api.start();
+  const users = {
+    projectAdmin: await addMember(api, 'project-admin@example.com'),
+    envAdmin: await addMember(api, 'env-admin@example.com'),
+    viewer: await addMember(api, 'viewer@example.com'),
+    member: await addMember(api, 'member@example.com'),
+  };
+  const project = await createProject(api, 'Walk');
+  const env = await createEnvironment(api, project.id, 'Walk env');
+  const grantProject = (user: TestUser, permissions: string[], admin = false) => api.op('createProjectUserPermission', { params: { project_pk: project.id }, body: { user: user.id, permissions, admin } });
+  const grantEnv = (user: TestUser, permissions: string[], admin = false) => api.op('createEnvironmentUserPermission', { params: { api_key: env.api_key }, body: { user: user.id, permissions, admin } });
+  await grantProject(users.projectAdmin, [], true);
+  await grantProject(users.envAdmin, [VIEW_PROJECT]);
+  await grantEnv(users.envAdmin, [], true);
+  await grantProject(users.viewer, [VIEW_PROJECT]);
+  await grantEnv(users.viewer, [VIEW_ENVIRONMENT]);
+  const serverKey = (await api.op<{ key: string }>('createEnvironmentApiKey', { params: { api_key: env.api_key }, body: { name: 'walk' } })).body.key;
+  return { api, serverKey, users, rival: await otherOrganisation(api), org: api.organisationId, project: project.id, env, unique: (prefix) => `${prefix}-${++counter}` };
+}
+
 describe('role walk: every route, every kind of caller', () => {
   const api = new TestApi('sqlite');
   let w: World;
-  let counter = 0;
 
   // The arrangement makes a few dozen API calls; on a loaded 2-core machine that can pass the default 10 s.
   beforeAll(async () => {
-    await api.start();
-    const users = {
-      projectAdmin: await addMember(api, 'project-admin@example.com'),
-      envAdmin: await addMember(api, 'env-admin@example.com'),
-      viewer: await addMember(api, 'viewer@example.com'),
-      member: await addMember(api, 'member@example.com'),
-    };
-    const project = await createProject(api, 'Walk');
-    const env = await createEnvironment(api, project.id, 'Walk env');
-    const grantProject = (user: TestUser, permissions: string[], admin = false) => api.op('createProjectUserPermission', { params: { project_pk: project.id }, body: { user: user.id, permissions, admin } });
-    const grantEnv = (user: TestUser, permissions: string[], admin = false) => api.op('createEnvironmentUserPermission', { params: { api_key: env.api_key }, body: { user: user.id, permissions, admin } });
-    await grantProject(users.projectAdmin, [], true);
-    await grantProject(users.envAdmin, [VIEW_PROJECT]);
-    await grantEnv(users.envAdmin, [], true);
-    await grantProject(users.viewer, [VIEW_PROJECT]);
-    await grantEnv(users.viewer, [VIEW_ENVIRONMENT]);
-    const serverKey = (await api.op<{ key: string }>('createEnvironmentApiKey', { params: { api_key: env.api_key }, body: { name: 'walk' } })).body.key;
-    w = { api, serverKey, users, rival: await otherOrganisation(api), org: api.organisationId, project: project.id, env, unique: (prefix) => `${prefix}-${++counter}` };
+    w = await arrangeWalk(api);
   }, 60_000);
   afterAll(() => api.stop());
 
@@ -829,5 +845,76 @@ describe('role walk: every route, every kind of caller', () => {
       if (!ok || r.status >= 500) mismatches.push(`${role}: expected ${expected}, got ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
     }
     expect(mismatches).toEqual([]);
+  });
+});
+
+// ---- the tenant-isolation matrix (issue 16 item 9) ------------------------------------------------
+
+/** Routes naming an object in their path (an id or key); sync's `:collection` names a collection, not an object. */
+const ID_ROUTES = (Object.keys(routeTable) as OperationId[]).filter((op) => [...routeTable[op].url.matchAll(/:([A-Za-z_]+)/g)].some(([, name]) => name !== 'collection'));
+
+/**
+ * A fingerprint of every table: row count, greatest id and latest `updated_at` (the clock moves before
+ * each call, so an update shows), and the change-feed counter. Equal fingerprints: nothing was written.
+ */
+async function fingerprinter(api: TestApi): Promise<() => Promise<string>> {
+  const k = api.testDb.db.kysely;
+  const columns =
+    api.dialect === 'sqlite'
+      ? (await sql<{ t: string; c: string }>`SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`.execute(k)).rows
+      : (await sql<{ t: string; c: string }>`SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public'`.execute(k)).rows;
+  const tables = new Map<string, Set<string>>();
+  for (const { t, c } of columns) tables.set(t, (tables.get(t) ?? new Set()).add(c));
+  const parts = [...tables].sort(([a], [b]) => a.localeCompare(b)).map(([t, cols]) => {
+    const id = cols.has('id') ? `max(${cols.has('value') && t === 'sync_counter' ? 'value' : 'id'})` : 'NULL';
+    const updated = cols.has('updated_at') ? 'max(updated_at)' : 'NULL';
+    return `SELECT '${t}' AS t, count(*) AS n, CAST(${id} AS TEXT) AS i, CAST(${updated} AS TEXT) AS u FROM "${t}"`;
+  });
+  const query = sql.raw(parts.join(' UNION ALL '));
+  return async () => JSON.stringify((await query.execute(k)).rows);
+}
+
+describe.each(DIALECTS)('tenant-isolation matrix on %s: every route with an id or key, called by those it must refuse', (dialect) => {
+  const api = new TestApi(dialect);
+  let w: World;
+  let rivalKey: string;
+  let fingerprint: () => Promise<string>;
+
+  beforeAll(async () => {
+    w = await arrangeWalk(api);
+    const key = await api.op<{ key: string }>('createOrganisationApiKey', { params: { organisation_pk: w.rival.organisationId }, body: { name: 'rival-ci' }, auth: w.rival.admin.auth });
+    rivalKey = `Api-Key ${key.body.key}`;
+    fingerprint = await fingerprinter(api);
+  }, 120_000);
+  afterAll(() => api.stop());
+
+  test('covers every route of the table with an id or key in its path', () => {
+    expect(ID_ROUTES.length).toBeGreaterThan(100);
+    expect(ID_ROUTES.filter((op) => !(op in cases))).toEqual([]);
+  });
+
+  test.each(ID_ROUTES)('%s: 403/404, no data of the organisation, nothing written', { timeout: 60_000 }, async (op) => {
+    const c = cases[op];
+    const callers: { name: string; auth: string }[] = [
+      { name: 'rival admin', auth: w.rival.admin.auth },
+      { name: 'rival API key', auth: rivalKey },
+      // A member reads the organisation itself (its details, its members): only what they may not do is checked.
+      ...(expectedOutcome(c.need, 'member') === 'allow' ? [] : [{ name: 'member without permissions', auth: w.users.member.auth }]),
+    ];
+    const markers = ['Acme', 'Walk', 'walk-', 'admin@example.com', w.serverKey];
+    const problems: string[] = [];
+    // One arrangement serves every caller: a refused call consumes nothing (and the fingerprint checks that).
+    const options = await c.call(w, 'member');
+    api.clock.advanceMs(1000);
+    const before = await fingerprint();
+    for (const caller of callers) {
+      const r = await api.op(op, { ...options, auth: caller.auth });
+      const text = JSON.stringify(r.body ?? '');
+      if (r.status !== 403 && r.status !== 404) problems.push(`${caller.name}: ${r.status} ${text.slice(0, 200)}`);
+      const leaked = markers.filter((m) => text.includes(m));
+      if (leaked.length > 0) problems.push(`${caller.name}: answer names ${leaked.join(', ')}: ${text.slice(0, 200)}`);
+      if ((await fingerprint()) !== before) problems.push(`${caller.name}: the call wrote to the database`);
+    }
+    expect(problems).toEqual([]);
   });
 });

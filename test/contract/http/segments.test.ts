@@ -101,7 +101,9 @@ describe.each(DIALECTS)('segment routes on %s', (dialect) => {
       [{ name: 'x', rules: rulesOf({ operator: 'STARTS_WITH', property: 'a', value: 'b' }) }, 'body/rules/0/rules/0/conditions/0/operator'],
       [{ name: 'x', rules: [{ type: 'SOME', conditions: [] }] }, 'body/rules/0/type'],
       [{ name: 'x', rules: [] }, 'body/rules'],
-      [{ name: 'x', rules: rulesOf(...Array.from({ length: 101 }, (_, i) => ({ operator: 'EQUAL', property: 'n', value: i }))) }, 'body/rules'],
+      // 101 conditions in one rule: the contract bounds the list (issue 16 item 7); spread over rules, the total check names the tree.
+      [{ name: 'x', rules: rulesOf(...Array.from({ length: 101 }, (_, i) => ({ operator: 'EQUAL', property: 'n', value: i }))) }, 'body/rules/0/rules/0/conditions'],
+      [{ name: 'x', rules: [...rulesOf(...Array.from({ length: 60 }, (_, i) => ({ operator: 'EQUAL', property: 'n', value: i }))), ...rulesOf(...Array.from({ length: 41 }, (_, i) => ({ operator: 'EQUAL', property: 'm', value: i })))] }, 'body/rules'],
       [{ name: 'x', rules: [{ type: 'ALL', rules: [{ type: 'ALL', rules: [{ type: 'ALL', rules: [{ type: 'ALL', rules: [{ type: 'ALL', rules: [{ type: 'ALL', conditions: [] }] }] }] }] }] }] }, 'body/rules/0/rules/0/rules/0/rules/0/rules/0/rules'],
       [{ name: '   ', rules: rulesOf({ operator: 'IS_SET', property: 'a' }) }, 'body/name'],
       [{ rules: rulesOf({ operator: 'IS_SET', property: 'a' }) }, 'body/name'],

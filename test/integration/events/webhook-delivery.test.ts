@@ -248,7 +248,8 @@ describe.each(DIALECTS)('webhook delivery to real receivers on %s', (dialect) =>
     expect(await deliveries(hook)).toHaveLength(1);
   });
 
-  test('500 saves produce exactly 500 FLAG_UPDATED per destination, 500 audit entries streamed to the organisation webhook, in order, with a valid chain', async () => {
+  // 500 real saves and 1,000 deliveries: minutes on a loaded 2-core machine (no timing is asserted).
+  test('500 saves produce exactly 500 FLAG_UPDATED per destination, 500 audit entries streamed to the organisation webhook, in order, with a valid chain', { timeout: 300_000 }, async () => {
     const envRx = await receiver();
     const orgRx = await receiver();
     await envHook(envRx.url, 'env-secret');

@@ -78,6 +78,34 @@ describe.each(DIALECTS)('job queue on %s', (dialect) => {
     expect(ran).toEqual(['other']);
   });
 
+  test('a live worker renews the lease of a job that runs longer than one lease, so nobody takes it over', async () => {
+    await t.db.transaction((trx) => enqueueJob(trx, clock, { kind: 'test.slow', payload: {} }));
+    let release!: () => void;
+    const slow = new JobRunner({ db: t.db, clock, leaseMs: 300 });
+    let runs = 0;
+    slow.register('test.slow', () => {
+      runs++;
+      return new Promise<void>((r) => (release = r));
+    });
+    const first = slow.runOnce();
+    const lockedUntil = async () => (await t.db.kysely.selectFrom('jobs').select('locked_until').executeTakeFirstOrThrow()).locked_until!;
+    while (runs === 0) await new Promise((r) => setTimeout(r, 10));
+    const claimedUntil = await lockedUntil();
+    // Past the first lease: without a renewal another worker would take the job now.
+    clock.advanceMs(400);
+    for (let i = 0; i < 250 && (await lockedUntil()) === claimedUntil; i++) await new Promise((r) => setTimeout(r, 20));
+    const other = new JobRunner({ db: t.db, clock, leaseMs: 300 });
+    other.register('test.slow', async () => {
+      runs++;
+    });
+    expect(await other.runOnce()).toBe(0);
+    release();
+    expect(await first).toBe(1);
+    expect(await other.runOnce()).toBe(0);
+    expect(runs).toBe(1);
+    expect((await t.db.kysely.selectFrom('jobs').select('status').executeTakeFirstOrThrow()).status).toBe('done');
+  });
+
   test('two workers draining one queue run each job exactly once', async () => {
     const runs = new Map<number, number>();
     await t.db.transaction(async (trx) => {

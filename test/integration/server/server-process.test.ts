@@ -1,6 +1,9 @@
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../../support/databases.js';
 import { runCli, runServerExpectingExit, startServerProcess, tempDataDir } from '../../support/server-process.js';
+
+// Several real server starts and CLI runs per test on a shared, busy machine: generous limits (no timing is asserted).
+vi.setConfig({ testTimeout: 300_000 });
 
 async function login(url: string, email: string, password: string): Promise<number> {
   const r = await fetch(`${url}/api/v1/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
@@ -31,13 +34,16 @@ describe.each(DIALECTS)('server process on %s', (dialect) => {
 
   test('first start creates the configured admin; SIGTERM exits 0; data survives a restart', async () => {
     const env = { ...(await storage()), FLAGDESK_ADMIN_EMAIL: 'first@example.com', FLAGDESK_ADMIN_PASSWORD: 'first-password' };
-    const first = await startServerProcess(env);
+    // Info logs show each request the server received ("incoming request").
+    const first = await startServerProcess({ ...env, LOG_LEVEL: 'info' });
     expect(await login(first.url, 'first@example.com', 'first-password')).toBe(200);
-    // Logins take tens of milliseconds (scrypt): SIGTERM arrives while they are being handled.
+    const received = () => first.output().split('incoming request').length - 1;
+    const before = received();
+    // Logins take tens of milliseconds (scrypt): SIGTERM arrives once the server has them all, while it handles them.
     const inFlight = Array.from({ length: 5 }, () =>
       login(first.url, 'first@example.com', 'first-password').catch((e: Error) => `failed: ${e.message}`),
     );
-    await new Promise((r) => setTimeout(r, 15));
+    while (received() < before + 5) await new Promise((r) => setTimeout(r, 2));
     const code = await first.stop('SIGTERM');
     if (code !== 0) throw new Error(`exit ${code}:\n${first.output()}`);
     expect(first.output()).toContain('SIGTERM received');

@@ -5,6 +5,7 @@ import { createDashboardStore } from '../../../src-renderer/app/dashboard.store.
 import { createReplicaSlot } from '../../../src-renderer/replica/replica.js';
 import { createFakeApiClient, type FakeApiData } from '../../../src-renderer/data/api-client.fake.js';
 import { createMemoryTokenStore } from '../../../src-renderer/data/token-store.js';
+import { createFakeAdminApi } from '../../support/admin-api.fake.js';
 import type { Environment, Segment } from '../../../src-renderer/data/api-client.js';
 
 const created = '2026-11-01T00:00:00.000Z';
@@ -59,8 +60,9 @@ export function signedInServices(data: FakeApiData = makeData(), now = tickingCl
   const store = createDashboardStore();
   store.setState({ token: 'token-1', session: { status: 'signedIn', user: { id: 1, email: data.user.email, first_name: '', last_name: '', uuid: 'u-1' } } });
   const api = createFakeApiClient(data, () => store.getState().token, new Set(['token-1']), now);
-  const services: AppServices = { api, store, tokens: createMemoryTokenStore(), desktop: undefined, replicaSlot: createReplicaSlot() };
-  return { services, api, store, data };
+  const admin = createFakeAdminApi(data);
+  const services: AppServices = { api, admin, store, tokens: createMemoryTokenStore(), desktop: undefined, replicaSlot: createReplicaSlot() };
+  return { services, api, admin, store, data };
 }
 
 export function renderWithServices(ui: ReactNode, services: AppServices) {

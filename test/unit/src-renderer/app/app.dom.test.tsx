@@ -5,6 +5,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import { App } from '../../../../src-renderer/app/app.js';
 import type { AppServices } from '../../../../src-renderer/app/app-services.js';
 import { createDashboardStore } from '../../../../src-renderer/app/dashboard.store.js';
+import { createFakeAdminApi } from '../../../support/admin-api.fake.js';
 import { createFakeApiClient, type FakeApiData } from '../../../../src-renderer/data/api-client.fake.js';
 import { createMemoryTokenStore, type TokenStore } from '../../../../src-renderer/data/token-store.js';
 
@@ -47,7 +48,7 @@ const DATA: FakeApiData = {
 
 function servicesWith(tokens: TokenStore = createMemoryTokenStore(), issuedTokens = new Set<string>()): AppServices {
   const store = createDashboardStore();
-  return { store, tokens, desktop: undefined, replicaSlot: createReplicaSlot(), api: createFakeApiClient(DATA, () => store.getState().token, issuedTokens) };
+  return { store, tokens, desktop: undefined, replicaSlot: createReplicaSlot(), admin: createFakeAdminApi(DATA), api: createFakeApiClient(DATA, () => store.getState().token, issuedTokens) };
 }
 
 async function signInThroughForm() {
@@ -67,7 +68,8 @@ describe('dashboard app', () => {
 
     fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));
     const projects = await screen.findByRole('region', { name: 'Projects' });
-    expect((await within(projects).findAllByRole('button')).map((b) => b.textContent)).toEqual(['Storefront', 'Billing']);
+    // The items (pressed or not), without the panel's New and Settings buttons.
+    expect((await within(projects).findAllByRole('button')).filter((b) => b.hasAttribute('aria-pressed')).map((b) => b.textContent)).toEqual(['Storefront', 'Billing']);
 
     fireEvent.click(within(projects).getByRole('button', { name: 'Storefront' }));
     const environments = await screen.findByRole('region', { name: 'Environments' });

@@ -41,10 +41,10 @@ describe('navigator', () => {
     // A single organisation opens by itself.
     fireEvent.click(await within(nav).findByRole('button', { name: 'Storefront (replica)' }));
     const environments = await within(nav).findByRole('region', { name: 'Environments' });
-    await waitFor(() => expect(within(environments).getAllByRole('button').map((b) => b.textContent)).toEqual(['Development', 'Production']));
+    await waitFor(() => expect(within(environments).getAllByRole('button').filter((b) => b.hasAttribute('aria-pressed')).map((b) => b.textContent)).toEqual(['Development', 'Production']));
 
     await act(() => replica!.db.environments.insert(environmentDoc(102, 10, 'Staging')));
-    await waitFor(() => expect(within(environments).getAllByRole('button').map((b) => b.textContent)).toEqual(['Development', 'Production', 'Staging']));
+    await waitFor(() => expect(within(environments).getAllByRole('button').filter((b) => b.hasAttribute('aria-pressed')).map((b) => b.textContent)).toEqual(['Development', 'Production', 'Staging']));
     expect(setup.api.calls.filter((c) => /^list(Organisations|Projects|Environments)/.test(c))).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { AppServices, ReplicaSetup } from '../../../../src-renderer/app/app-services.js';
 import { createDashboardStore } from '../../../../src-renderer/app/dashboard.store.js';
 import { restoreSession, signIn, signOut, unsyncedChanges } from '../../../../src-renderer/app/session-actions.js';
+import { createFakeAdminApi } from '../../../support/admin-api.fake.js';
 import { createFakeApiClient, type FakeApiData } from '../../../../src-renderer/data/api-client.fake.js';
 import { createMemoryTokenStore } from '../../../../src-renderer/data/token-store.js';
 import { createReplicaSlot, type Replica } from '../../../../src-renderer/replica/replica.js';
@@ -28,7 +29,7 @@ function services(setup?: Partial<ReplicaSetup> | null): AppServices {
   const store = createDashboardStore();
   const replicaSetup = setup === null ? undefined : { storage: getRxStorageMemory(), serverOrigin: ORIGIN, baseUrl: ORIGIN, fetch: unreachable, ...setup };
   return {
-    store, tokens: createMemoryTokenStore(), desktop: undefined, replicaSlot: createReplicaSlot(), api: createFakeApiClient(DATA, () => store.getState().token),
+    store, tokens: createMemoryTokenStore(), desktop: undefined, replicaSlot: createReplicaSlot(), admin: createFakeAdminApi(DATA), api: createFakeApiClient(DATA, () => store.getState().token),
     ...(replicaSetup ? { replicaSetup } : {}),
   };
 }

@@ -106,7 +106,13 @@ describe('Python details the engine inherits', () => {
     ['LESS_THAN', '\uffff', '\u{1F600}', true],
     // REGEX matches at the start only (re.match), and takes Python's named groups and inline flags.
     ['REGEX', 'xfoo', 'foo', false],
-    ['REGEX', 'foo-bar', '(?P<word>[a-z]+)-(?P=word)?bar', true],
+    ['REGEX', 'foo-bar', '(?P<word>[a-z]+)-bar', true],
+    ['REGEX', 'foo', 'foo\\Z', true],
+    ['REGEX', 'foox', 'foo\\Z', false],
+    // Backreferences need a backtracking engine: refused when a segment is written, and never matching.
+    ['REGEX', 'foo-foo', '(?P<word>[a-z]+)-(?P=word)', false],
+    // Evaluated in linear time (RE2): the classic catastrophic pattern answers at once.
+    ['REGEX', `${'a'.repeat(50)}!`, '(a+)+$', false],
     ['REGEX', 'FOO', '(?i)foo', true],
     ['REGEX', true, 'True', true],
     ['REGEX', 'foo', '(unclosed', false],
