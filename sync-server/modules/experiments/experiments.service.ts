@@ -1,10 +1,11 @@
 import { EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
-import { AppError, notFound, permissionDenied, validationFailed } from '../../../src-shared/errors/app-error.js';
+import { AppError, notFound, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import type { DeleteSegmentOverrideInput, UpdateFlagV1Input, UpdateFlagV2Input } from '../../../src-shared/contracts/http/experiments.contract.js';
 import type { FeatureStateWire, SegmentOverrideCreateInput } from '../../../src-shared/contracts/http/feature-states.contract.js';
 import { V2_DIRECT_WRITE_REFUSED } from '../segments/feature-segments.service.js';
 import type { FeatureVersionCreateInput } from '../../../src-shared/contracts/http/versions.contract.js';
+import { changeRequestsRequired } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
@@ -109,7 +110,9 @@ export function createExperimentsService(deps: {
     const scope = await access.assertEnvironmentByApiKey(p, environmentKey, EnvironmentPermission.UPDATE_FEATURE_STATE);
     const env = await environments.find(scope.environmentId);
     if (!env) throw notFound('Environment');
-    if (env.minimumChangeRequestApprovals !== null) throw permissionDenied('This endpoint cannot be used when change requests are enabled. Use the change request workflow instead.');
+    // Flagsmith's 403 on an environment with change requests. With the explicit bypass the call goes on;
+    // each write it makes (feature states, feature segments, versions) audits the bypass itself.
+    if ((await access.directChange(p, env.id)) === 'refused') throw changeRequestsRequired();
     // Mid-migration a change would land on the side the job is leaving and be lost.
     if (await migration.isMigrating(env.id)) {
       throw new AppError(ErrorCode.PRECONDITION_FAILED, `A feature versioning migration is running on this environment; try again when GET /api/v1/environments/${environmentKey}/versioning-status/ shows it finished.`, {

@@ -12,6 +12,7 @@ import type {
   FeatureStateUpdateInput,
   FeatureStateWire,
 } from '../../../src-shared/contracts/http/feature-states.contract.js';
+import { assertDirectChange } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -269,6 +270,7 @@ export function createFeatureStatesService(deps: {
           throw validationFailed('body/feature_segment', `feature segment ${input.feature_segment} is not a feature segment of this feature and environment`);
         }
         if (await store.stateOfFeatureSegment(trx, fseg.id)) throw validationFailed('body/feature_segment', `feature segment ${fseg.id} already has a feature state`);
+        await assertDirectChange(deps, trx, p, scope, `segment override of feature ${input.feature} created through the feature-states API`);
         return insert(trx, p, scope, { featureId: input.feature, featureSegmentId: fseg.id, enabled: input.enabled ?? false, value, multivariate: input.multivariate_feature_state_values });
       });
       return toFeatureStateWire(created);
@@ -295,6 +297,7 @@ export function createFeatureStatesService(deps: {
       const saved = await db.transaction(async (trx) => {
         const before = await loadState(trx, id);
         await assertServed(trx, before);
+        await assertDirectChange(deps, trx, p, scope, `feature state ${id} of feature ${before.featureId} saved through the feature-states API`);
         return save(trx, p, scope, before, { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values });
       });
       return toFeatureStateWire(saved);
@@ -307,6 +310,7 @@ export function createFeatureStatesService(deps: {
       await db.transaction(async (trx) => {
         const before = await loadState(trx, id);
         await assertServed(trx, before);
+        await assertDirectChange(deps, trx, p, scope, `segment override state ${id} of feature ${before.featureId} deleted through the feature-states API`);
         const previousState = await events.describeFeatureState(trx, id);
         assert(previousState, `feature state ${id} exists`);
         await record(trx, p, scope, before, 'deleted');
@@ -332,6 +336,7 @@ export function createFeatureStatesService(deps: {
         if (await store.environmentDefault(trx, input.feature, scope.environmentId)) {
           throw validationFailed('body/feature', `feature ${input.feature} already has a feature state in this environment`);
         }
+        await assertDirectChange(deps, trx, p, scope, `environment default of feature ${input.feature} created through /environments/{api_key}/featurestates/`);
         return insert(trx, p, scope, { featureId: input.feature, featureSegmentId: null, enabled: input.enabled ?? false, value, multivariate: input.multivariate_feature_state_values });
       });
       return toEnvironmentFeatureStateWire(created);
@@ -347,7 +352,11 @@ export function createFeatureStatesService(deps: {
       const current = await loadEnvironmentDefault(k, scope, id);
       if (input.feature !== undefined && input.feature !== current.featureId) throw validationFailed('body/feature', 'cannot be changed');
       const value = input.feature_state_value === undefined ? undefined : inferRawValue('body/feature_state_value', input.feature_state_value);
-      const saved = await db.transaction(async (trx) => save(trx, p, scope, await loadEnvironmentDefault(trx, scope, id), { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values }));
+      const saved = await db.transaction(async (trx) => {
+        const before = await loadEnvironmentDefault(trx, scope, id);
+        await assertDirectChange(deps, trx, p, scope, `feature state ${id} of feature ${before.featureId} saved through /environments/{api_key}/featurestates/`);
+        return save(trx, p, scope, before, { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values });
+      });
       return toEnvironmentFeatureStateWire(saved);
     },
 

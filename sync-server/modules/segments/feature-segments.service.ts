@@ -7,6 +7,7 @@ import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { applyMoves, priorityChanges } from '../../../src-shared/domain/segments/override-priority.rules.js';
 import { checkSegmentOverrideLimit, countSegmentOverrides, PlanLimit } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
 import type { FeatureSegmentWire } from '../../../src-shared/contracts/http/segments.contract.js';
+import { assertDirectChange } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -182,6 +183,7 @@ export function createFeatureSegmentsService(deps: {
         // First write of the transaction: it takes the environment row's lock, so concurrent creates
         // in one environment see each other's rows when they count and order.
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override of feature '${feature.name}' for segment '${segment.name}' created through feature-segments`);
         const env = await environmentOf(trx, scope.environmentId);
         const orderScope: PriorityScope = { featureId: feature.id, environmentId: env.id, environmentFeatureVersionUuid: null };
         await assertUnique(trx, orderScope, segment.id);
@@ -230,6 +232,7 @@ export function createFeatureSegmentsService(deps: {
       const segment = input.segment !== undefined && input.segment !== current.segmentId ? await segmentFor(k, input.segment, feature) : undefined;
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override ${id} of feature '${feature.name}' changed through feature-segments`);
         const before = await load(trx, id);
         if (segment) {
           await assertUnique(trx, scopeOf(before), segment.id, id);
@@ -246,6 +249,7 @@ export function createFeatureSegmentsService(deps: {
       const scope = await access.assertEnvironment(p, current.environmentId, EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES).catch(hiddenAsNotFound);
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override ${id} of feature ${current.featureId} deleted through feature-segments`);
         await deleteOverride(trx, { store, features, audit, events }, p, scope.organisationId, await load(trx, id));
       });
     },
@@ -263,6 +267,7 @@ export function createFeatureSegmentsService(deps: {
       const scope = await access.assertEnvironment(p, first.environmentId, EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES);
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override priorities of feature ${first.featureId} changed through feature-segments`);
         const inScope = await store.listInScope(trx, scopeOf(first));
         const order = applyMoves(inScope.map((r) => r.id), moves);
         await store.setPriorities(trx, priorityChanges(new Map(inScope.map((r) => [r.id, r.priority])), order));

@@ -25,6 +25,7 @@ import {
   type VersionStateCreateInput,
   type VersionStateUpdateInput,
 } from '../../../src-shared/contracts/http/versions.contract.js';
+import { assertDirectChange } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -892,6 +893,7 @@ export function createVersionsService(deps: {
         const content = await applyChangeInputs(trx, ctx.feature, live ? parseContent(live.contentJson) : defaultContentOf(ctx.feature), input, 'body');
         const draft = await insertDraft(trx, p, ctx, content, live, input.description ?? null, input.live_from ?? null);
         if (!input.publish_immediately) return draft;
+        await assertDirectChange(deps, trx, p, ctx.scope, `publish of version ${draft.uuid} of feature '${ctx.feature.name}'`);
         return publishLocked(trx, p, ctx, draft, undefined);
       });
       return toVersionWire(created, nowIso());
@@ -925,6 +927,7 @@ export function createVersionsService(deps: {
         await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
         const v = await store.lockVersion(trx, uuid);
         assert(v, `version ${uuid} exists`);
+        await assertDirectChange(deps, trx, p, ctx.scope, `${liveFrom ? 'schedule' : 'publish'} of version ${uuid} of feature '${ctx.feature.name}'`);
         return publishLocked(trx, p, ctx, v, liveFrom);
       });
       return toVersionWire(published, nowIso());
@@ -940,6 +943,7 @@ export function createVersionsService(deps: {
         await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
         const live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         const draft = await insertDraft(trx, p, ctx, parseContent(source.contentJson), live, description ?? `Restored from version ${uuid}`);
+        await assertDirectChange(deps, trx, p, ctx.scope, `rollback of feature '${ctx.feature.name}' to version ${uuid}`);
         return publishLocked(trx, p, ctx, draft, undefined);
       });
       return toVersionWire(restored, nowIso());
