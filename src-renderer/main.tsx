@@ -11,3 +11,11 @@ createRoot(root).render(
     <App services={createAppServices(window)} />
   </StrictMode>,
 );
+
+// The web dashboard keeps its shell in a service worker so it opens offline after a reload (issue 12 §4).
+// The desktop app loads its files from disk and needs none.
+if ('serviceWorker' in navigator && (location.protocol === 'http:' || location.protocol === 'https:')) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch(() => undefined);
+  });
+}

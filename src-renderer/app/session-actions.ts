@@ -88,6 +88,7 @@ async function startSession(services: AppServices, token: string): Promise<void>
   services.store.setState({ token });
   const user = await services.api.getCurrentUser();
   await services.tokens.save(token);
+  await services.tokens.saveUser?.(JSON.stringify(user)).catch(() => undefined);
   services.store.getState().setSignedIn(token, user);
   void openReplica(services, user);
 }
@@ -102,9 +103,19 @@ export async function restoreSession(services: AppServices): Promise<void> {
   services.store.setState({ token });
   try {
     const user = await services.api.getCurrentUser();
+    await services.tokens.saveUser?.(JSON.stringify(user)).catch(() => undefined);
     services.store.getState().setSignedIn(token, user);
     void openReplica(services, user);
   } catch (error) {
+    // The server is away: the session opens on the replica as the user last seen with this token; the
+    // replica checks the token when the server is back (a revoked one signs out then).
+    const kept = error instanceof ApiError && error.code === 'NETWORK' ? await services.tokens.loadUser?.().catch(() => null) : null;
+    if (kept) {
+      const user = JSON.parse(kept) as Parameters<ReturnType<typeof services.store.getState>['setSignedIn']>[1];
+      services.store.getState().setSignedIn(token, user);
+      void openReplica(services, user);
+      return;
+    }
     if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') await services.tokens.clear().catch(() => undefined);
     services.store.getState().setSignedOut();
   }

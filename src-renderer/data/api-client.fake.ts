@@ -394,7 +394,8 @@ export function createFakeApiClient(
     deleteFeatureVersion: (environmentId, featureId, uuid) =>
       authed(`deleteFeatureVersion:${uuid}`, () => {
         const v = findVersion(environmentId, featureId, uuid);
-        if (v.version.published) fail('PRECONDITION_FAILED', 'Published versions are immutable.');
+        // A scheduled version can be deleted (its schedule is cancelled), as Flagsmith answers 204.
+        if (v.version.published && v.version.status !== 'scheduled') fail('PRECONDITION_FAILED', 'Published versions are immutable.');
         versions.splice(versions.indexOf(v), 1);
       }),
     publishFeatureVersion: (environmentId, featureId, uuid, liveFrom) =>

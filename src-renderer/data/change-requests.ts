@@ -15,15 +15,31 @@ import type {
   VersionState,
 } from './api-client.js';
 import { currentLiveVersion } from './feature-editing.js';
+import { requiresChangeRequests } from '../../src-shared/domain/change-requests/direct-change.rules.js';
 
 /*
  * Change requests on v2 environments (list, detail with its diff against live, approve, commit, rebase)
  * and creating one from a feature's draft. Screens call these, not the ApiClient.
  */
 
-/** Whether the environment asks for approvals before a change goes live. */
-export function requiresApprovals(environment: Environment): boolean {
-  return environment.use_v2_feature_versioning && (environment.minimum_change_request_approvals ?? 0) > 0;
+/**
+ * Whether a change to this environment must go through a change request: any approval count, 0 included,
+ * as the server decides (`direct-change.rules.ts`). Change requests carry versions, so v2 only; a v1
+ * environment with the setting refuses direct writes and offers no change request.
+ */
+export function requiresApprovals(environment: Pick<Environment, 'use_v2_feature_versioning' | 'minimum_change_request_approvals'>): boolean {
+  return environment.use_v2_feature_versioning && requiresChangeRequests(environment.minimum_change_request_approvals);
+}
+
+/**
+ * The feature list's switch on an environment that requires approvals: a change request that turns the
+ * environment default on or off (nothing goes live until it is approved and committed).
+ */
+export function requestToggleChange(api: ApiClient, environment: Pick<Environment, 'api_key'>, feature: Pick<Feature, 'id' | 'name'>, enabled: boolean): Promise<ChangeRequest> {
+  return api.createChangeRequest(environment.api_key, {
+    title: `Turn ${feature.name} ${enabled ? 'on' : 'off'}`,
+    change_sets: [{ feature: feature.id, feature_states_to_update: [{ feature_segment: null, enabled }] }],
+  });
 }
 
 export function loadChangeRequests(api: ApiClient, environment: Environment): Promise<ChangeRequest[]> {

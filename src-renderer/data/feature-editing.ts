@@ -3,6 +3,7 @@ import type * as Y from 'yjs';
 import { textToValue, valueToText } from './flag-value.js';
 import { removeSegmentOverride, reorderSegmentOverrides, setEnabled, setMultivariateWeight, setValue, upsertSegmentOverride } from '../../src-shared/domain/versioning/draft-doc.js';
 import { orderedSegmentIds, type FlagStateContent, type VersionContent } from '../../src-shared/domain/versioning/version-content.js';
+import { isOverHundred, weightsOfShares } from '../../src-shared/domain/versioning/version-change-wire.js';
 
 /** The flag state at one place (environment default or one segment override) as the editor holds it. */
 export interface EditableState {
@@ -16,7 +17,7 @@ export interface EditableState {
 type MultivariateValues = { multivariate_feature_option: number; percentage_allocation: number }[];
 
 function weightsOf(values: MultivariateValues): Record<string, number> {
-  return Object.fromEntries(values.map((m) => [String(m.multivariate_feature_option), m.percentage_allocation]));
+  return weightsOfShares(values);
 }
 
 function isSameWeights(a: Record<string, number>, b: Record<string, number>): boolean {
@@ -198,7 +199,7 @@ function fullWrite(state: EditableState) {
 /** Places whose weights add up to more than 100 %, which the server refuses. */
 export function placesOverHundred(content: FeatureEditorContent): string[] {
   const places = [{ name: 'Environment default', state: content.environmentDefault }, ...content.overrides.map((o) => ({ name: o.segmentName, state: o }))];
-  return places.filter((p) => controlWeight(p.state.weights) < 0).map((p) => p.name);
+  return places.filter((p) => isOverHundred(p.state.weights)).map((p) => p.name);
 }
 
 /**

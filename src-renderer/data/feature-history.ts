@@ -1,5 +1,6 @@
-import type { ApiClient, Environment, Feature, FeatureVersion, OrganisationUser, VersionDiff, VersionState } from './api-client.js';
+import type { ApiClient, ChangeRequest, Environment, Feature, FeatureVersion, OrganisationUser, VersionDiff, VersionState } from './api-client.js';
 import { currentLiveVersion } from './feature-editing.js';
+import { changeSetFromDraft } from './change-requests.js';
 import type { VersionDoc } from '../../src-shared/contracts/sync/documents.js';
 import type { VersionContent } from '../../src-shared/domain/versioning/version-content.js';
 import type { VersionNames } from '../../src-shared/domain/versioning/version-diff.js';
@@ -107,6 +108,25 @@ export function compareVersionsLocally(a: HistoryEntry, b: HistoryEntry, names: 
 /** Rolls back: publishes a copy of an earlier version as the newest one. */
 export function rollBackToVersion(api: ApiClient, environment: Environment, feature: Pick<Feature, 'id'>, uuid: string): Promise<FeatureVersion> {
   return api.restoreFeatureVersion(environment.id, feature.id, uuid);
+}
+
+/**
+ * Cancels a scheduled version before its time: DELETE of the version (Flagsmith answers 204 and the
+ * schedule is gone; the server records the cancellation in the audit log).
+ */
+export function cancelScheduledVersion(api: ApiClient, environment: Pick<Environment, 'id'>, feature: Pick<Feature, 'id'>, uuid: string): Promise<void> {
+  return api.deleteFeatureVersion(environment.id, feature.id, uuid);
+}
+
+/**
+ * Rolling back on an environment that requires approvals (issue 12 §2): a change request whose change set
+ * turns the live states into the chosen version's, instead of publishing it directly.
+ */
+export function requestRollBack(api: ApiClient, environment: Pick<Environment, 'api_key'>, feature: Pick<Feature, 'id' | 'name'>, target: HistoryEntry, live: HistoryEntry | undefined, label: string): Promise<ChangeRequest> {
+  return api.createChangeRequest(environment.api_key, {
+    title: `Roll back ${feature.name} to the version of ${label}`,
+    change_sets: [changeSetFromDraft(feature.id, live?.states ?? [], target.states, null)],
+  });
 }
 
 /** A draft's changes against the version it was made from. */

@@ -2,6 +2,8 @@ import { combineLatest, map, pairwise, startWith, type Observable, type Subscrip
 import type { ChangeRequestDoc, DraftDoc, IntentDoc } from '../../src-shared/contracts/sync/documents.js';
 import type { DesktopApi } from '../../src-shared/contracts/ipc/ipc-contract.js';
 import { formatDateTime } from '../ui/format.js';
+import { NoticeError } from '../ui/error-text.js';
+import { requiresChangeRequests } from '../../src-shared/domain/change-requests/direct-change.rules.js';
 import type { ReplicaDatabase } from './replica-db.js';
 import { newUuid } from './uuid.js';
 
@@ -35,13 +37,27 @@ async function queue(db: ReplicaDatabase, intent: NewIntent): Promise<IntentDoc>
 const draftScope = (draft: DraftDoc) => ({ organisationId: draft.organisationId, projectId: draft.projectId, environmentId: draft.environmentId, featureId: draft.featureId, versionUuid: draft.id });
 const changeRequestScope = (cr: ChangeRequestDoc) => ({ organisationId: cr.organisationId, projectId: cr.projectId, environmentId: cr.environmentId, changeRequestId: cr.pk });
 
+/**
+ * A publish or schedule is never queued for an environment that requires change requests (issue 12 §2):
+ * the server would refuse it on arrival, and a queued direct change must not wait for the moment someone
+ * turns the requirement off. The change goes through a change request instead.
+ */
+async function assertDirectChangeAllowed(db: ReplicaDatabase, draft: DraftDoc): Promise<void> {
+  const environment = await db.environments.findOne({ selector: { pk: draft.environmentId } }).exec();
+  if (environment && requiresChangeRequests(environment.minimumChangeRequestApprovals)) {
+    throw new NoticeError(`${environment.name} requires approvals: request a change instead of publishing directly.`);
+  }
+}
+
 /** Publishes the draft now (when the server gets the intent). The server records the signed-in user. */
-export function queuePublish(db: ReplicaDatabase, draft: DraftDoc): Promise<IntentDoc> {
+export async function queuePublish(db: ReplicaDatabase, draft: DraftDoc): Promise<IntentDoc> {
+  await assertDirectChangeAllowed(db, draft);
   return queue(db, { kind: 'publish', ...draftScope(draft) });
 }
 
 /** Schedules the draft to go live at `liveFrom` (ISO-8601). */
-export function queueSchedule(db: ReplicaDatabase, draft: DraftDoc, liveFrom: string): Promise<IntentDoc> {
+export async function queueSchedule(db: ReplicaDatabase, draft: DraftDoc, liveFrom: string): Promise<IntentDoc> {
+  await assertDirectChangeAllowed(db, draft);
   return queue(db, { kind: 'schedule', ...draftScope(draft), liveFrom });
 }
 

@@ -13,6 +13,7 @@ import type { VersionContent } from '../../src-shared/domain/versioning/version-
 import { describeChange, diffVersionContent, type VersionChange as ContentChange, type VersionNames } from '../../src-shared/domain/versioning/version-diff.js';
 import type { ChangeRequest, Environment, Feature, FeatureVersion, Organisation, Project, Segment, VersionChange, VersionConflict, VersionState } from '../data/api-client.js';
 import { valueToText } from '../data/flag-value.js';
+import { changeToWire } from '../../src-shared/domain/versioning/version-change-wire.js';
 
 /*
  * Pure mapping from replicated documents (src-shared/contracts/sync/documents.ts) to the Admin API shapes
@@ -230,19 +231,9 @@ export function statesFromContent(content: VersionContent, featureId: number, en
   return [stateOf(content.environmentDefault, 1, null), ...overrides];
 }
 
-/** One change of the pure diff in the Admin API's diff shape, with its sentence. */
+/** One change of the pure diff in the Admin API's diff shape, with its sentence (the server's mapping). */
 export function changeToApiShape(change: ContentChange, sentence: string): VersionChange {
-  const segment_id = change.segmentId === null ? null : Number(change.segmentId);
-  switch (change.kind) {
-    case 'weight':
-      return { kind: change.kind, segment_id, option_id: Number(change.optionId), from: change.from, to: change.to, sentence };
-    case 'override-added':
-      return { kind: change.kind, segment_id, option_id: null, from: null, to: change.override, sentence };
-    case 'override-removed':
-      return { kind: change.kind, segment_id, option_id: null, from: change.override, to: null, sentence };
-    default:
-      return { kind: change.kind, segment_id, option_id: null, from: change.from, to: change.to, sentence };
-  }
+  return changeToWire(change, sentence);
 }
 
 /** Names for the diff's sentences: segments by id, and a multivariate feature's options by their value. */

@@ -29,6 +29,17 @@ const PULL_BATCH = 1000;
 const PUSH_BATCH = 20;
 /** Wait between retries of a failed pull or push while the server is away. */
 const RETRY_MS = 3000;
+/** The longest wait between sync attempts while the server stays away (issue 12 §4: back off, not every 3 s). */
+const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * The extra wait before the next sync request after `failures` network failures in a row, on top of the
+ * replication's own `retryMs`: the delay doubles per failure up to MAX_BACKOFF_MS (0 before the second try).
+ */
+export function backoffDelayMs(failures: number, retryMs: number): number {
+  if (failures <= 1) return 0;
+  return Math.max(0, Math.min(retryMs * 2 ** (failures - 1), Math.max(MAX_BACKOFF_MS, retryMs)) - retryMs);
+}
 /** How long an intents push waits for the drafts push before trying again later. */
 const DRAFTS_FIRST_MS = 30_000;
 
@@ -121,7 +132,30 @@ export function startReplica(options: StartReplicaOptions): Replica {
     }),
   );
 
+  // Network failures in a row, and the requests waiting out the backoff they cause. Any sign of the server
+  // (an answer, the live stream connecting, a manual re-sync) ends the wait at once.
+  let failures = 0;
+  const waiting = new Set<() => void>();
+  function wakeWaiting(): void {
+    for (const wake of [...waiting]) wake();
+  }
+  function backoff(): Promise<void> {
+    const delay = backoffDelayMs(failures, retryMs);
+    if (delay === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, delay);
+      waiting.add(wake);
+    });
+  }
+
   function reachable(): void {
+    failures = 0;
+    wakeWaiting();
     const was = status.getState().connection;
     if (was === 'online') return;
     status.setState({ connection: 'online', lastError: null });
@@ -139,11 +173,14 @@ export function startReplica(options: StartReplicaOptions): Replica {
     const token = options.getToken();
     const headers: Record<string, string> = { accept: 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    await backoff();
+    if (closed) throw new ApiError('NETWORK', 'The replica is closed.', 0);
     let response: Response;
     try {
       response = await options.fetch(`${options.baseUrl}${path}`, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
     } catch (error) {
       const e = new ApiError('NETWORK', `The server could not be reached (${error instanceof Error ? error.message : String(error)}).`, 0);
+      failures++;
       unreachable(e);
       throw e;
     }
@@ -443,6 +480,7 @@ export function startReplica(options: StartReplicaOptions): Replica {
         60_000,
       ),
     reSync: () => {
+      wakeWaiting();
       for (const replication of replications.values()) replication.reSync();
     },
     async close(closing = {}) {

@@ -1,4 +1,4 @@
-import { Observable, auditTime, combineLatest, filter, from, map, of, startWith, switchMap, type Subscription } from 'rxjs';
+import { Observable, combineLatest, map, type Subscription } from 'rxjs';
 import type { MangoQuerySelector, RxCollection } from 'rxdb';
 import type { DraftDoc, IntentDoc, VersionDoc } from '../../src-shared/contracts/sync/documents.js';
 import type { ReplicaDatabase } from './replica-db.js';
@@ -19,17 +19,6 @@ export const isConflictingIntent = (d: Pick<IntentDoc, 'status'>) => d.status ==
 export const isRefusedDraft = (d: Pick<DraftDoc, 'error'>) => d.error !== null && d.error !== undefined;
 /** A scheduled version that conflicted with a newer one when it was due to go live (D8). */
 export const isConflictingVersion = (d: Pick<VersionDoc, 'status'>) => d.status === 'conflict';
-
-/**
- * A conflicted scheduled version needs the user until a version of the same feature and environment is
- * published after it conflicted (its author resolved it, or someone else published over it), or a new
- * schedule replaces it (a rebased change request schedules a new version and leaves the conflicted one).
- */
-export function isUnresolvedVersionConflict(conflict: Pick<VersionDoc, 'updatedAt'>, sameFeature: readonly Pick<VersionDoc, 'status' | 'publishedAt' | 'updatedAt'>[]): boolean {
-  return !sameFeature.some(
-    (v) => (v.status === 'published' && v.publishedAt !== null && v.publishedAt > conflict.updatedAt) || (v.status === 'scheduled' && v.updatedAt > conflict.updatedAt),
-  );
-}
 
 export interface TrackedChange<T> {
   documentId: string;
@@ -85,17 +74,6 @@ function matchingIds<T>(collection: RxCollection<T>, selector: MangoQuerySelecto
   });
 }
 
-async function countUnresolvedVersionConflicts(db: ReplicaDatabase, ids: ReadonlySet<string>): Promise<number> {
-  let count = 0;
-  for (const id of ids) {
-    const conflict = (await db.versions.findOne(id).exec())?.toJSON() as VersionDoc | undefined;
-    if (!conflict) continue;
-    const sameFeature = await db.versions.find({ selector: { environmentId: conflict.environmentId, featureId: conflict.featureId } }).exec();
-    if (isUnresolvedVersionConflict(conflict, sameFeature.map((d) => d.toJSON() as VersionDoc))) count++;
-  }
-  return count;
-}
-
 /** Keeps `pendingDrafts`, `pendingIntents` and `conflicts` of the status current until unsubscribed. */
 export function watchSyncCounts(db: ReplicaDatabase, status: SyncStatusStore): Subscription {
   const pendingIds$ = pendingDraftIds$(db).pipe(map((doc) => (doc?.get('ids') as string[] | undefined) ?? []));
@@ -104,14 +82,10 @@ export function watchSyncCounts(db: ReplicaDatabase, status: SyncStatusStore): S
   const refusedDrafts$ = matchingIds(db.drafts, {}, isRefusedDraft);
   // A conflict the user dismissed from the outbox (intents.ts) no longer counts.
   const unseenConflictIntents$ = combineLatest([conflictIntents$, dismissedIntentIds$(db)]).pipe(map(([ids, dismissed]) => [...ids].filter((id) => !dismissed.includes(id)).length));
-  // Re-checked when a version is published or scheduled; coalesced, since a pull writes versions by the thousand.
-  const publishes$ = db.versions.$.pipe(
-    filter((change) => change.documentData.status === 'published' || change.documentData.status === 'scheduled'),
-    startWith(null),
-  );
-  const unresolvedVersions$ = combineLatest([matchingIds(db.versions, { status: 'conflict' }, isConflictingVersion), publishes$]).pipe(
-    auditTime(100),
-    switchMap(([ids]) => (ids.size === 0 ? of(0) : from(countUnresolvedVersionConflicts(db, ids)))),
+  // A conflicted scheduled version counts until the user dismisses it in the outbox, which lists the same
+  // ones: a later publish by someone else must not make it vanish from the header unseen (issue 12 §3).
+  const unresolvedVersions$ = combineLatest([matchingIds(db.versions, { status: 'conflict' }, isConflictingVersion), dismissedIntentIds$(db)]).pipe(
+    map(([ids, dismissed]) => [...ids].filter((id) => !dismissed.includes(id)).length),
   );
   return combineLatest([pendingIds$, pendingIntents$, unseenConflictIntents$, refusedDrafts$, unresolvedVersions$]).subscribe({
     next: ([pendingDraftIds, pending, conflictIntents, refused, conflictingVersions]) => {

@@ -15,3 +15,18 @@ export function formatDateTime(iso: string | null | undefined, options: { hasSec
 export function shortId(uuid: string): string {
   return uuid.replace(/^v-/, '').slice(0, 8);
 }
+
+/**
+ * A `datetime-local` field's value ("2026-12-08T14:30") read as UTC, the one zone every time on screen
+ * uses (D4), as ISO-8601; null when empty or not a time.
+ */
+export function utcInputToIso(value: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return null;
+  const date = new Date(`${value}Z`);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** True when a go-live time is not in the future (it cannot be scheduled; publishing now is the offer). */
+export function isNotInFuture(iso: string, now: number = Date.now()): boolean {
+  return Date.parse(iso) <= now;
+}

@@ -141,12 +141,12 @@ export function createServices(core: Omit<CoreDeps, 'jobs'> & { jobs?: JobRunner
   const featuresStore = createSqlFeaturesStore();
   const features = createFeaturesService({ ...tenancy, store: featuresStore, events, environments, versions: { createInitialVersion: (...a) => versions.createInitialVersion(...a), liveVersionUuids: (...a) => versions.liveVersionUuids(...a) } });
   // `versions` is created below; the closure reads it at call time (v2: the live version per feature).
-  const featureStates = createFeatureStatesService({ ...tenancy, store: featuresStore, events, versions: { liveVersionUuids: (...a) => versions.liveVersionUuids(...a), refreshContentFromStates: (...a) => versions.refreshContentFromStates(...a) } });
+  const featureStates = createFeatureStatesService({ ...tenancy, store: featuresStore, events, environments, versions: { liveVersionUuids: (...a) => versions.liveVersionUuids(...a), refreshContentFromStates: (...a) => versions.refreshContentFromStates(...a), versionContent: (...a) => versions.versionContent(...a), updateState: (...a) => versions.updateState(...a) } });
   const segmentsStore = createSqlSegmentsStore();
   const featureSegmentsStore = createSqlFeatureSegmentsStore();
   const segments = createSegmentsService({ ...tenancy, store: segmentsStore, featureSegments: featureSegmentsStore, features, events });
   // v2 environments count only the overrides of live versions (plan limits); `versions` is created below.
-  const featureSegments = createFeatureSegmentsService({ ...tenancy, store: featureSegmentsStore, segments: segmentsStore, features, events, environments, organisations, countV2Overrides: (ex, env) => versions.countLiveSegmentOverrides(ex, env.id) });
+  const featureSegments = createFeatureSegmentsService({ ...tenancy, store: featureSegmentsStore, segments: segmentsStore, features, events, environments, organisations, countV2Overrides: (ex, env) => versions.countLiveSegmentOverrides(ex, env.id), liveVersionUuids: (...a) => versions.liveVersionUuids(...a), addDraftOverride: (...a) => versions.createState(...a) });
   // `sdk` is created next (it identifies through `identities`); the closure reads it at call time.
   const identities = createIdentitiesService({ ...tenancy, store: createSqlIdentitiesStore(), events, features, documents: { documentForAdmin: (environmentId) => sdk.documentForAdmin(environmentId) } });
   const sdk = createSdkService({ cache: createDocumentCache({ db: deps.db, clock: deps.clock, store: createSqlSdkStore(), ...(options.metrics ? { metrics: options.metrics } : {}) }), identities });

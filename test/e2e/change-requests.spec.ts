@@ -41,7 +41,7 @@ describe('change requests in Chromium against a real server', () => {
     const started = await startDashboardServer(ADMIN, 'Review Org');
     ({ server, dataDir, token } = started);
     const organisation = started.organisation;
-    await adminApi(server, token, 'POST', `/api/v1/organisations/${organisation.id}/users/`, { ...REVIEWER, role: 'ADMIN' });
+    const reviewer = await adminApi<{ id: number }>(server, token, 'POST', `/api/v1/organisations/${organisation.id}/users/`, { ...REVIEWER, role: 'ADMIN' });
     reviewerToken = (await adminApi<{ key: string }>(server, null, 'POST', '/api/v1/auth/login/', REVIEWER)).key;
     const project = await adminApi<{ id: number }>(server, token, 'POST', '/api/v1/projects/', { name: 'Storefront', organisation: organisation.id });
     production = await adminApi<Env>(server, token, 'POST', '/api/v1/environments/', { name: 'Production', project: project.id });
@@ -56,6 +56,8 @@ describe('change requests in Chromium against a real server', () => {
       await enableV2AndWait(server, token, env);
     }
     await adminApi(server, token, 'PATCH', `/api/v1/environments/${production.api_key}/`, { minimum_change_request_approvals: 1 });
+    // The overlapping change of the rebase test is published directly on Production: that needs the explicit, audited bypass.
+    await adminApi(server, token, 'POST', `/api/v1/environments/${production.api_key}/user-permissions/`, { user: reviewer.id, permissions: ['BYPASS_CHANGE_REQUESTS'] });
     browser = await launchChromium();
   });
 
@@ -140,7 +142,7 @@ describe('change requests in Chromium against a real server', () => {
     });
     await adminApi(server, reviewerToken, 'POST', `/api/v1/features/workflows/change-requests/${created.id}/approve/`);
     await adminApi(server, token, 'POST', `/api/v1/features/workflows/change-requests/${created.id}/commit/`);
-    await adminApi(server, token, 'POST', `/api/v1/environments/${production.id}/features/${features.search_v2}/versions/`, {
+    await adminApi(server, reviewerToken, 'POST', `/api/v1/environments/${production.id}/features/${features.search_v2}/versions/`, {
       feature_states_to_update: [{ feature_segment: null, feature_state_value: { type: 'unicode', string_value: 'hotfix' } }],
       publish_immediately: true,
     });

@@ -4,6 +4,8 @@ import type { Environment, Feature } from '../../data/api-client.js';
 import { loadFeatureList, setFeatureEnabled } from '../../data/feature-editing.js';
 import { describeError } from '../../ui/error-text.js';
 import { Switch } from '../../ui/switch.js';
+import { ConfirmDialog } from '../../ui/confirm-dialog.js';
+import { requestToggleChange, requiresApprovals } from '../../data/change-requests.js';
 import { useReadyReplica, useReplicaOrRest } from '../../replica/use-replica-source.js';
 import { featureList$ } from '../../replica/replica-queries.js';
 import { dismissIntent, intentStatusText } from '../../replica/intents.js';
@@ -15,6 +17,8 @@ import { NewFeatureDialog } from '../feature-admin/new-feature-dialog.js';
  * The project's features with their state in one environment, filtered by a name search ("/" focuses
  * it). The switch saves the state on v1 and publishes a version on v2; the name opens the feature.
  * On v2 with a ready replica the switch works offline: it queues the publish (see replica-toggle.ts).
+ * On an environment that requires approvals the switch changes nothing by itself: it asks, then creates a
+ * change request for the new state (which needs the server).
  */
 export function FeatureList({ environment }: { environment: Environment }) {
   const { api, store } = useAppServices();
@@ -24,6 +28,7 @@ export function FeatureList({ environment }: { environment: Environment }) {
   const [reload, setReload] = useState(0);
   const [pending, setPending] = useState<number | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const [asking, setAsking] = useState<{ feature: Feature; enabled: boolean } | null>(null);
   const [isCreating, setCreating] = useState(false);
   const [created, setCreated] = useState<string | null>(null);
   const query = search.trim();
@@ -52,6 +57,11 @@ export function FeatureList({ environment }: { environment: Environment }) {
   }, []);
 
   async function toggle(feature: Feature, enabled: boolean) {
+    // Issue 12 §2: where approvals are required the switch publishes nothing; it says so and offers a change request.
+    if (requiresApprovals(environment)) {
+      setAsking({ feature, enabled });
+      return;
+    }
     setPending(feature.id);
     setFailure(null);
     try {
@@ -156,6 +166,22 @@ export function FeatureList({ environment }: { environment: Environment }) {
             ))}
           </tbody>
         </table>
+      )}
+      {asking && (
+        <ConfirmDialog
+          title={`${environment.name} requires approval`}
+          confirmLabel="Create change request"
+          onCancel={() => setAsking(null)}
+          onConfirm={async () => {
+            const created = await requestToggleChange(api, environment, asking.feature, asking.enabled);
+            setAsking(null);
+            store.getState().openChangeRequest(created.id);
+          }}
+        >
+          <p>
+            Turning {asking.feature.name} {asking.enabled ? 'on' : 'off'} in {environment.name} creates a change request. Nothing changes until it is approved and committed.
+          </p>
+        </ConfirmDialog>
       )}
     </section>
   );

@@ -8,9 +8,10 @@ import { discardDraft, loadDraftReview, publishDraft } from '../../data/feature-
 import { formatValue } from '../../data/flag-value.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
-import { formatDateTime } from '../../ui/format.js';
+import { formatDateTime, isNotInFuture, utcInputToIso } from '../../ui/format.js';
 import { DiffView } from '../versions/diff-view.js';
 import { ConflictView } from '../change-requests/conflict-view.js';
+import { BypassPublishButton } from '../governance/bypass-publish.js';
 
 interface Props {
   environment: Environment;
@@ -51,6 +52,17 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
   const [isConfirmingDiscard, setConfirmingDiscard] = useState(false);
   const segmentName = segmentNamer(segments);
   const optionName = optionNamer(feature);
+
+  const isGoverned = requiresApprovals(environment);
+  const [isPastTime, setPastTime] = useState(false);
+
+  /** A time that has passed is not scheduled: the user is offered to publish now instead. */
+  function schedule() {
+    const at = utcInputToIso(liveFrom);
+    if (at === null) return;
+    if (isNotInFuture(at)) setPastTime(true);
+    else void publish(at);
+  }
 
   async function publish(at?: string) {
     setBusy(true);
@@ -109,25 +121,46 @@ export function DraftPanel({ environment, feature, draft, segments, onDone }: Pr
           }}
         />
       )}
-      <div className="publish-row">
-        <button type="button" className={requiresApprovals(environment) ? undefined : 'primary'} disabled={isBusy} onClick={() => void publish()}>
-          Publish now
-        </button>
-        {requiresApprovals(environment) && (
+      {isGoverned ? (
+        <div className="publish-row">
           <button type="button" className="primary" disabled={isBusy} aria-expanded={isRequesting} onClick={() => setRequesting((x) => !x)}>
             Request change
           </button>
-        )}
-        <span className="or">or</span>
-        <label htmlFor={`${id}-at`}>Go live at</label>
-        <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
-        <button type="button" disabled={isBusy || liveFrom === ''} onClick={() => void publish(new Date(liveFrom).toISOString())}>
-          Schedule
-        </button>
-        <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
-          Discard draft
-        </button>
-      </div>
+          <BypassPublishButton environmentName={environment.name} featureName={feature.name} isDisabled={isBusy} onBypass={() => publish()} />
+          <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
+            Discard draft
+          </button>
+        </div>
+      ) : (
+        <div className="publish-row">
+          <button type="button" className="primary" disabled={isBusy} onClick={() => void publish()}>
+            Publish now
+          </button>
+          <span className="or">or</span>
+          <label htmlFor={`${id}-at`}>Go live at (UTC)</label>
+          <input
+            id={`${id}-at`}
+            type="datetime-local"
+            value={liveFrom}
+            onChange={(e) => {
+              setLiveFrom(e.target.value);
+              setPastTime(false);
+            }}
+          />
+          <button type="button" disabled={isBusy || liveFrom === ''} onClick={schedule}>
+            Schedule
+          </button>
+          <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
+            Discard draft
+          </button>
+        </div>
+      )}
+      {isPastTime && !isGoverned && <PastTimeNotice isBusy={isBusy} onPublishNow={() => void publish()} />}
+      {isGoverned && (
+        <p className="muted">
+          {environment.name} requires approvals: this draft goes live through a change request once it is approved.
+        </p>
+      )}
       {isRequesting && (
         <RequestChangeForm
           environment={environment}
@@ -197,10 +230,15 @@ export function RequestChangeForm({ environment, feature, onSubmit, onCancel }: 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (title.trim() === '' || isBusy) return;
+    const at = liveFrom ? utcInputToIso(liveFrom) : null;
+    if (at !== null && isNotInFuture(at)) {
+      setFailure('That go-live time has passed: pick a later time, or leave it empty to go live when the request is committed.');
+      return;
+    }
     setBusy(true);
     setFailure(null);
     try {
-      await onSubmit({ title: title.trim(), description: description.trim(), liveFrom: liveFrom ? new Date(liveFrom).toISOString() : null, assignees });
+      await onSubmit({ title: title.trim(), description: description.trim(), liveFrom: at, assignees });
     } catch (error) {
       setFailure(describeError(error));
       setBusy(false);
@@ -226,7 +264,7 @@ export function RequestChangeForm({ environment, feature, onSubmit, onCancel }: 
       </div>
       <div className="field-row">
         <label className="field-label" htmlFor={`${id}-live-from`}>
-          Go live at (optional)
+          Go live at, UTC (optional)
         </label>
         <input id={`${id}-live-from`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
       </div>
@@ -259,5 +297,17 @@ export function RequestChangeForm({ environment, feature, onSubmit, onCancel }: 
         </button>
       </div>
     </form>
+  );
+}
+
+/** Shown when the chosen go-live time has passed: it is not scheduled; publishing now is offered instead. */
+export function PastTimeNotice({ isBusy, onPublishNow }: { isBusy: boolean; onPublishNow(): void }) {
+  return (
+    <p role="alert" className="error">
+      That time has passed, so it cannot be scheduled.{' '}
+      <button type="button" disabled={isBusy} onClick={onPublishNow}>
+        Publish now instead
+      </button>
+    </p>
   );
 }

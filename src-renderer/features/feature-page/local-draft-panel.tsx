@@ -8,7 +8,9 @@ import { diffContents, statesFromContent, versionNames } from '../../replica/rep
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
 import { DiffView } from '../versions/diff-view.js';
-import { DraftHead, RequestChangeForm } from './draft-panel.js';
+import { BypassPublishButton } from '../governance/bypass-publish.js';
+import { DraftHead, PastTimeNotice, RequestChangeForm } from './draft-panel.js';
+import { isNotInFuture, utcInputToIso } from '../../ui/format.js';
 import { keepAsNewDraft } from '../../replica/local-drafts.js';
 import { useReplica } from '../../replica/use-replica.js';
 import { useAppServices } from '../../app/app-services.js';
@@ -23,6 +25,8 @@ export interface ChangeRequestRoute {
   /** The server cannot be reached: a change request cannot be made now. */
   isOffline: boolean;
   onRequest(request: ChangeRequestFromDraft): Promise<void>;
+  /** Publishes directly past the approvals (online only; the server checks the bypass permission and audits it). */
+  onBypass(): Promise<void>;
 }
 
 interface Props {
@@ -82,10 +86,15 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
     }
   }
 
+  const [isPastTime, setPastTime] = useState(false);
+
+  /** A time that has passed is not queued as a schedule: publishing now is offered instead. */
   function schedule(event: FormEvent) {
     event.preventDefault();
-    if (liveFrom === '') return;
-    void run(() => onSchedule(new Date(liveFrom).toISOString()));
+    const at = utcInputToIso(liveFrom);
+    if (at === null) return;
+    if (isNotInFuture(at)) setPastTime(true);
+    else void run(() => onSchedule(at));
   }
 
   return (
@@ -134,24 +143,18 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
             Request change
           </button>
         )}
-        <button
-          type="button"
-          className={changeRequest ? undefined : 'primary'}
-          disabled={isBusy || isQueued || changeRequest !== null}
-          aria-describedby={changeRequest ? `${id}-approvals` : undefined}
-          onClick={() => void run(onPublish)}
-        >
-          Publish
-        </button>
-        <button
-          type="button"
-          disabled={isBusy || isQueued || changeRequest !== null}
-          aria-expanded={isScheduling}
-          aria-describedby={changeRequest ? `${id}-approvals` : undefined}
-          onClick={() => setScheduling((x) => !x)}
-        >
-          Schedule…
-        </button>
+        {changeRequest ? (
+          <BypassPublishButton environmentName={environmentName} featureName={feature.name} isDisabled={isBusy || changeRequest.isOffline} onBypass={() => run(changeRequest.onBypass)} />
+        ) : (
+          <>
+            <button type="button" className="primary" disabled={isBusy || isQueued} onClick={() => void run(onPublish)}>
+              Publish
+            </button>
+            <button type="button" disabled={isBusy || isQueued} aria-expanded={isScheduling} onClick={() => setScheduling((x) => !x)}>
+              Schedule…
+            </button>
+          </>
+        )}
         <button type="button" className="quiet push-right" disabled={isBusy} onClick={() => setConfirmingDiscard(true)}>
           Discard draft
         </button>
@@ -171,14 +174,23 @@ export function LocalDraftPanel({ feature, environmentName, draft, live, liveCon
       )}
       {!changeRequest && isScheduling && (
         <form className="schedule" aria-label="Schedule" onSubmit={schedule}>
-          <label htmlFor={`${id}-at`}>Go live at</label>
-          <input id={`${id}-at`} type="datetime-local" value={liveFrom} onChange={(e) => setLiveFrom(e.target.value)} />
+          <label htmlFor={`${id}-at`}>Go live at (UTC)</label>
+          <input
+            id={`${id}-at`}
+            type="datetime-local"
+            value={liveFrom}
+            onChange={(e) => {
+              setLiveFrom(e.target.value);
+              setPastTime(false);
+            }}
+          />
           <button type="submit" className="primary" disabled={isBusy || liveFrom === ''}>
             Queue schedule
           </button>
           <ImpactSummary controls={impactControls} unavailable={impact.unavailable} />
         </form>
       )}
+      {!changeRequest && isScheduling && isPastTime && <PastTimeNotice isBusy={isBusy || isQueued} onPublishNow={() => void run(onPublish)} />}
       {isConfirmingDiscard && (
         <ConfirmDialog
           title="Discard this draft?"

@@ -1,3 +1,4 @@
+import { requiresChangeRequests } from '../../../src-shared/domain/change-requests/direct-change.rules.js';
 import { NoticeError } from '../../ui/error-text.js';
 import { segmentNamer, optionNamer } from '../versions/diff-names.js';
 import { useMemo, useState } from 'react';
@@ -35,7 +36,7 @@ interface FeatureReplicaData {
   intents: IntentDoc[];
   organisationId: number | null;
   /** Approvals a change needs in this environment, as replicated (0: none, changes are published directly). */
-  requiredApprovals: number;
+  requiredApprovals: number | null;
 }
 
 /** Which intent the page reports: the newest, unless it is about an older draft than the one being edited. */
@@ -61,7 +62,7 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
       draft: localDraft$(db, environmentId, feature.id),
       intents: withoutDismissed(db, intentsForFeature$(db, environmentId, feature.id)),
       organisationId: db.environments.findOne({ selector: { pk: environmentId } }).$.pipe(map((d) => d?.organisationId ?? null)),
-      requiredApprovals: db.environments.findOne({ selector: { pk: environmentId } }).$.pipe(map((d) => d?.minimumChangeRequestApprovals ?? 0)),
+      requiredApprovals: db.environments.findOne({ selector: { pk: environmentId } }).$.pipe(map((d) => d?.minimumChangeRequestApprovals ?? null)),
     }),
   );
 
@@ -132,10 +133,17 @@ export function ReplicaValueTab({ replica, environment, feature, segments }: Pro
     store.getState().openChangeRequest(created.id);
   }
 
-  const changeRequest: ChangeRequestRoute | null =
-    data.requiredApprovals > 0
-      ? { environment: { ...environment, minimum_change_request_approvals: data.requiredApprovals }, isOffline: connection === 'offline', onRequest: requestChange }
-      : null;
+  /** The separate, audited way past approvals: the draft is pushed, then published by the server directly. */
+  async function bypass() {
+    if (!draft) return;
+    await replica.awaitInSync();
+    await api.publishFeatureVersion(environmentId, feature.id, draft.id);
+    replica.reSync();
+  }
+
+  const changeRequest: ChangeRequestRoute | null = requiresChangeRequests(data.requiredApprovals)
+    ? { environment: { ...environment, minimum_change_request_approvals: data.requiredApprovals }, isOffline: connection === 'offline', onRequest: requestChange, onBypass: bypass }
+    : null;
 
   const segmentName = segmentNamer(ownSegments);
   const optionName = optionNamer(feature);

@@ -1,3 +1,4 @@
+import { useLeaveGuard } from '../../ui/use-leave-guard.js';
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { Segment } from '../../data/api-client.js';
 import { controlWeight, diffEditorContent, hasEditorChanges, placesOverHundred, type EditableOverride, type EditableState, type FeatureEditorContent } from '../../data/feature-editing.js';
@@ -68,6 +69,7 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
   const [isSaving, setSaving] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const isDirty = useMemo(() => isDirtyFrom(base, edited), [base, edited]);
+  useLeaveGuard(isDirty);
   const overHundred = placesOverHundred(edited);
   const available = segments.filter((s) => !edited.overrides.some((o) => o.segmentId === s.id));
 
@@ -215,7 +217,7 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
         </p>
       )}
       {current.isChangedElsewhere && isDirty && (
-        <p className="notice" aria-live="polite">
+        <p className="notice warning" aria-live="polite">
           This feature changed elsewhere. Your unsaved edits are kept and will be merged on save.
         </p>
       )}
@@ -229,7 +231,7 @@ export function ValueEditor({ content, segments, mode, environmentName, options 
           {isSaving ? 'Saving…' : isDirty ? 'Unsaved changes' : mode === 'v2' ? 'Changes go into a draft; nothing is live until you publish.' : 'Changes apply as soon as you save.'}
         </span>
         <button type="button" onClick={() => setState((s) => ({ ...s, edited: s.base, isChangedElsewhere: false }))} disabled={!isDirty || isSaving}>
-          Discard changes
+          Revert unsaved edits
         </button>
         <button type="submit" className="primary" disabled={!isDirty || isSaving || overHundred.length > 0}>
           {mode === 'v2' ? 'Save draft' : 'Save changes'}

@@ -9,6 +9,8 @@ interface Props {
   selected: string[];
   onToggleSelected(uuid: string): void;
   onRollBack(entry: HistoryEntry): void;
+  /** Cancels a scheduled version before its time. */
+  onCancelSchedule(entry: HistoryEntry): void;
   /** Why rolling back cannot be done now (e.g. offline: it needs the server); null when it can. */
   rollBackBlockedReason?: string | null;
 }
@@ -50,9 +52,10 @@ function Values({ entry }: { entry: HistoryEntry }) {
 
 /**
  * Versions newest first: status badges (live, scheduled, conflict, draft), who published and when, the
- * environment default's values, a checkbox to pick two for comparison, and roll back for earlier ones.
+ * environment default's values, a checkbox to pick two for comparison, roll back for earlier ones and
+ * cancel for scheduled ones.
  */
-export function HistoryList({ featureName, entries, selected, onToggleSelected, onRollBack, rollBackBlockedReason = null }: Props) {
+export function HistoryList({ featureName, entries, selected, onToggleSelected, onRollBack, onCancelSchedule, rollBackBlockedReason = null }: Props) {
   return (
     <table aria-label={`Versions of ${featureName}`} className="history">
       <thead>
@@ -109,7 +112,18 @@ export function HistoryList({ featureName, entries, selected, onToggleSelected, 
                     Roll back
                   </button>
                 )}
-                {canRollBack && rollBackBlockedReason !== null && <span className="muted needs-server"> {rollBackBlockedReason}</span>}
+                {entry.version.status === 'scheduled' && (
+                  <button
+                    type="button"
+                    onClick={() => onCancelSchedule(entry)}
+                    disabled={rollBackBlockedReason !== null}
+                    title={rollBackBlockedReason === null ? undefined : `Cancelling ${rollBackBlockedReason}`}
+                    aria-label={`Cancel the schedule of version ${shortId(entry.version.uuid)} for ${label}`}
+                  >
+                    Cancel schedule
+                  </button>
+                )}
+                {(canRollBack || entry.version.status === 'scheduled') && rollBackBlockedReason !== null && <span className="muted needs-server"> {rollBackBlockedReason}</span>}
               </td>
             </tr>
           );

@@ -3,11 +3,13 @@ import { segmentNamer, optionNamer } from '../versions/diff-names.js';
 import { useAppServices } from '../../app/app-services.js';
 import type { Environment, Feature, Segment } from '../../data/api-client.js';
 import {
+  cancelScheduledVersion,
   compareVersions,
   compareVersionsLocally,
   historyFromVersionDocs,
   loadFeatureHistory,
   loadOrganisationUsersCached,
+  requestRollBack,
   rollBackToVersion,
   type HistoryEntry,
   type VersionComparison,
@@ -18,7 +20,8 @@ import { useReadyReplica } from '../../replica/use-replica-source.js';
 import { useReplicaQuery, useSyncStatus } from '../../replica/use-replica.js';
 import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 import { describeError } from '../../ui/error-text.js';
-import { shortId } from '../../ui/format.js';
+import { formatDateTime, shortId } from '../../ui/format.js';
+import { requiresApprovals } from '../../data/change-requests.js';
 import { useResource, type Resource } from '../../ui/use-resource.js';
 import { DiffView } from '../versions/diff-view.js';
 import { HistoryList, versionLabel } from './history-list.js';
@@ -43,6 +46,9 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
   const [selected, setSelected] = useState<string[]>([]);
   const [comparing, setComparing] = useState<[string, string] | null>(null);
   const [rollingBack, setRollingBack] = useState<HistoryEntry | null>(null);
+  const [cancelling, setCancelling] = useState<HistoryEntry | null>(null);
+  const { store } = useAppServices();
+  const isGoverned = requiresApprovals(environment);
   const [notice, setNotice] = useState<string | null>(null);
   const replica = useReadyReplica();
   const isOffline = useSyncStatus()?.connection === 'offline';
@@ -99,6 +105,7 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
         selected={selected}
         onToggleSelected={toggle}
         onRollBack={setRollingBack}
+        onCancelSchedule={setCancelling}
         rollBackBlockedReason={isOffline ? 'needs the server' : null}
       />
       {comparing && (
@@ -133,9 +140,15 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
       {rollingBack && (
         <ConfirmDialog
           title={`Roll back ${feature.name}?`}
-          confirmLabel="Roll back"
+          confirmLabel={isGoverned ? 'Create change request' : 'Roll back'}
           onCancel={() => setRollingBack(null)}
           onConfirm={async () => {
+            if (isGoverned) {
+              const created = await requestRollBack(api, environment, feature, rollingBack, entries.find((e) => e.isCurrent), versionLabel(rollingBack));
+              setRollingBack(null);
+              store.getState().openChangeRequest(created.id);
+              return;
+            }
             await rollBackToVersion(api, environment, feature, rollingBack.version.uuid);
             setNotice(`Rolled back: the version of ${versionLabel(rollingBack)} is live again as a new version.`);
             setRollingBack(null);
@@ -145,8 +158,34 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
             onChanged();
           }}
         >
+          {isGoverned ? (
+            <p>
+              {environment.name} requires approvals: rolling back creates a change request that brings back the version of {versionLabel(rollingBack)}. Nothing changes until it is approved and committed.
+            </p>
+          ) : (
+            <p>
+              A new version with the content of the version of {versionLabel(rollingBack)} is published in {environment.name} now. The versions in between stay in the history.
+            </p>
+          )}
+        </ConfirmDialog>
+      )}
+      {cancelling && (
+        <ConfirmDialog
+          title="Cancel this scheduled change?"
+          confirmLabel="Cancel schedule"
+          isDestructive
+          onCancel={() => setCancelling(null)}
+          onConfirm={async () => {
+            await cancelScheduledVersion(api, environment, feature, cancelling.version.uuid);
+            setNotice(`Schedule cancelled: the change planned for ${formatDateTime(cancelling.version.live_from)} will not go live.`);
+            setCancelling(null);
+            setSelected((s) => s.filter((uuid) => uuid !== cancelling.version.uuid));
+            setReload((r) => r + 1);
+            onChanged();
+          }}
+        >
           <p>
-            A new version with the content of the version of {versionLabel(rollingBack)} is published in {environment.name} now. The versions in between stay in the history.
+            The version of {feature.name} scheduled for {formatDateTime(cancelling.version.live_from)} in {environment.name} is deleted. What is live stays as it is.
           </p>
         </ConfirmDialog>
       )}

@@ -4,7 +4,7 @@ import type { DraftDoc, EnvironmentDoc, FeatureDoc, IntentDoc, VersionDoc } from
 import { useAppServices } from '../../app/app-services.js';
 import { routeToHash } from '../../app/hash-route.js';
 import type { View } from '../../app/dashboard.store.js';
-import { allIntents$, dismissIntent, intentKindLabel, intentStatusText, isIntentFinished, withoutDismissed } from '../../replica/intents.js';
+import { allIntents$, dismissIntent, dismissedIntentIds$, intentKindLabel, intentStatusText, isIntentFinished, withoutDismissed } from '../../replica/intents.js';
 import { pendingDraftIds$ } from '../../replica/pending-drafts.js';
 import type { ReplicaDatabase } from '../../replica/replica-db.js';
 import { useReplica, useReplicaQuery } from '../../replica/use-replica.js';
@@ -25,7 +25,10 @@ function outbox$(db: ReplicaDatabase) {
     pendingDraftIds: pendingDraftIds$(db).pipe(map((doc) => (doc?.get('ids') as string[] | undefined) ?? [])),
     drafts: db.drafts.find().$.pipe(map(json)),
     intents: withoutDismissed(db, allIntents$(db)),
-    conflictVersions: db.versions.find({ selector: { status: 'conflict' } }).$.pipe(map(json)),
+    // Dismissed ones (the same local list as intents) leave the list and the header count together.
+    conflictVersions: combineLatest([db.versions.find({ selector: { status: 'conflict' } }).$.pipe(map(json)), dismissedIntentIds$(db)]).pipe(
+      map(([versions, dismissed]) => (versions as VersionDoc[]).filter((v) => !dismissed.includes(v.id))),
+    ),
     features: db.features.find().$.pipe(map((docs) => new Map(json(docs).map((f) => [f.pk, f])))),
     environments: db.environments.find().$.pipe(map((docs) => new Map(json(docs).map((e) => [e.pk, e])))),
   });
@@ -175,7 +178,12 @@ export function OutboxPanel({ onClose }: { onClose: () => void }) {
                 ))}
                 {data.conflictVersions.map((v) => (
                   <li key={`version-${v.id}`}>
-                    {link({ environmentId: v.environmentId, featureId: v.featureId })}: a scheduled version conflicts with a newer one and did not go live
+                    {link({ environmentId: v.environmentId, featureId: v.featureId })}: a scheduled version conflicts with a newer one and did not go live{' '}
+                    {replica && (
+                    <button type="button" className="quiet" aria-label={`Dismiss the scheduled-version conflict of ${nameOf({ environmentId: v.environmentId, featureId: v.featureId })}`} onClick={() => void dismissIntent(replica.db, v.id)}>
+                      Dismiss
+                    </button>
+                    )}
                   </li>
                 ))}
               </ul>

@@ -58,7 +58,7 @@ export type UpdateFlagV1Input = Static<typeof UpdateFlagV1Schema>;
 /** Body of `update-flag-v2`: the environment default and any number of segment overrides in one change. */
 export const UpdateFlagV2Schema = Type.Object({
   feature: FeatureIdentifier,
-  environment_default: Type.Optional(Type.Object(StateChange)),
+  environment_default: Type.Object(StateChange, { description: 'Required (Flagsmith’s update-flag-v2).' }),
   segment_overrides: Type.Optional(
     Type.Array(
       Type.Object({

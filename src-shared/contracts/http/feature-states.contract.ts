@@ -82,6 +82,9 @@ export const FeatureStateCreateSchema = Type.Object({
   feature: RefId('Id of the feature.'),
   environment: RefId('Id of the environment.'),
   feature_segment: RefId('Id of the feature segment (created with the feature-segments routes) this state overrides for.'),
+  environment_feature_version: Type.Optional(
+    Nullable(Type.String({ maxLength: 64, description: 'v2: the draft version (uuid) holding the feature segment; a v2 environment refuses a state outside a draft.' })),
+  ),
   ...SimpleWrite,
 });
 export type FeatureStateCreateInput = Static<typeof FeatureStateCreateSchema>;
@@ -104,6 +107,16 @@ const EnvironmentWrite = {
 /** Body of the legacy environment feature-state writes. */
 export const EnvironmentFeatureStateWriteSchema = Type.Object({ feature: Type.Optional(RefId('Must be the state’s feature when given.')), ...EnvironmentWrite });
 export type EnvironmentFeatureStateInput = Static<typeof EnvironmentFeatureStateWriteSchema>;
+
+/** Body of `createSegmentOverride` (Flagsmith's `CreateSegmentOverrideFeatureStateSerializer`). */
+export const SegmentOverrideCreateSchema = Type.Object({
+  feature_segment: Type.Object({
+    segment: RefId('A segment of the environment’s project.'),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'Position (others shift); default: after the existing overrides.' })),
+  }),
+  ...SimpleWrite,
+});
+export type SegmentOverrideCreateInput = Static<typeof SegmentOverrideCreateSchema>;
 
 const StateId = Type.Object({ id: IdParam });
 const EnvKey = Type.Object({ environment_api_key: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -184,6 +197,19 @@ export const featureStateRoutes = defineRoutes({
     errors: ['NOT_FOUND', 'PERMISSION_DENIED'],
   },
 
+  createSegmentOverride: {
+    method: 'POST',
+    url: '/api/v1/environments/:environment_api_key/features/:feature_pk/create-segment-override/',
+    summary:
+      'Create a segment override (its feature segment and feature state) in one call (MANAGE_SEGMENT_OVERRIDES). A v2 environment refuses it (400): segment overrides change through versions there.',
+    tag: 'feature-states',
+    auth: 'admin',
+    params: Type.Object({ environment_api_key: Type.String({ minLength: 1, maxLength: 100 }), feature_pk: IdParam }),
+    body: SegmentOverrideCreateSchema,
+    successStatus: 201,
+    response: FeatureStateSchema,
+    errors: ['NOT_FOUND', 'PERMISSION_DENIED', 'PRECONDITION_FAILED', 'VALIDATION_FAILED', 'LIMIT_EXCEEDED'],
+  },
   listEnvironmentFeatureStates: {
     method: 'GET',
     url: '/api/v1/environments/:environment_api_key/featurestates/',

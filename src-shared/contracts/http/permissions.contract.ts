@@ -36,7 +36,7 @@ const grantBody = (permissionsDescription: string) =>
     admin: Type.Optional(Type.Boolean({ description: 'Default false.' })),
   });
 const PROJECT_KEYS = 'Project permission keys: VIEW_PROJECT, CREATE_ENVIRONMENT, CREATE_FEATURE, EDIT_FEATURE, DELETE_FEATURE, MANAGE_SEGMENTS, VIEW_AUDIT_LOG.';
-const ENV_KEYS = 'Environment permission keys: VIEW_ENVIRONMENT, UPDATE_FEATURE_STATE, MANAGE_SEGMENT_OVERRIDES, MANAGE_IDENTITIES, VIEW_IDENTITIES, CREATE_CHANGE_REQUEST, APPROVE_CHANGE_REQUEST.';
+const ENV_KEYS = 'Environment permission keys: VIEW_ENVIRONMENT, UPDATE_FEATURE_STATE, MANAGE_SEGMENT_OVERRIDES, MANAGE_IDENTITIES, VIEW_IDENTITIES, CREATE_CHANGE_REQUEST, APPROVE_CHANGE_REQUEST, BYPASS_CHANGE_REQUESTS (Flagdesk: publish directly on an environment that requires change requests, audited; never implied by admin).';
 const ProjectGrantBody = grantBody(PROJECT_KEYS);
 const EnvGrantBody = grantBody(ENV_KEYS);
 

@@ -226,7 +226,12 @@ export const featureSegmentRoutes = defineRoutes({
       'Create a segment override’s container (MANAGE_SEGMENT_OVERRIDES); then create its feature state. Counts against max_segment_overrides_per_environment (LIMIT_EXCEEDED).',
     tag: 'feature-segments',
     auth: 'admin',
-    body: Type.Object(FeatureSegmentWrite),
+    body: Type.Object({
+      ...FeatureSegmentWrite,
+      environment_feature_version: Type.Optional(
+        Nullable(Type.String({ maxLength: 64, description: 'v2: the draft version (uuid) the override is added to; a v2 environment refuses an override outside a draft.' })),
+      ),
+    }),
     successStatus: 201,
     response: FeatureSegmentSchema,
     errors: ['PERMISSION_DENIED', 'VALIDATION_FAILED', 'LIMIT_EXCEEDED'],

@@ -131,6 +131,9 @@ export type VersionStateUpdateInput = Static<typeof VersionStateUpdateSchema>;
  */
 export const FeatureVersionCreateSchema = Type.Object({
   description: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))),
+  live_from: Type.Optional(
+    Nullable(Timestamp),
+  ),
   feature_states_to_create: Type.Optional(Type.Array(VersionStateCreateSchema, { maxItems: 1000, description: 'Segment overrides to add (one per segment).' })),
   feature_states_to_update: Type.Optional(
     Type.Array(VersionStateUpdateSchema, { maxItems: 1000, description: 'The environment default has `feature_segment: null`; an override is matched by `feature_segment.segment`.' }),
@@ -168,10 +171,14 @@ const VersionStateParams = Type.Object({ ...EnvFeature, uuid: VersionUuid, id: I
 
 /**
  * A body that may be omitted entirely (scripts POST publish and restore without one): no top-level JSON
- * type, so an absent body passes, while the fields of a body that is sent are still checked.
+ * type, so an absent body passes, while the fields of a body that is sent are still checked. The routes
+ * refuse a body that is sent but is not a JSON object (`requireObjectBody`, issue 10 §2.4).
  */
 function OptionalBody<T extends TObject>(schema: T) {
-  return Type.Unsafe<Static<T> | undefined>({ properties: schema.properties, ...(schema.description ? { description: schema.description } : {}) });
+  return Type.Unsafe<Static<T> | undefined>({
+    properties: schema.properties,
+    ...(schema.description ? { description: schema.description } : {}),
+  });
 }
 const PublishBody = OptionalBody(Type.Object({ live_from: Type.Optional(Nullable(Timestamp)) }, { description: 'Optional; `live_from` in the future schedules the version.' }));
 const RestoreBody = OptionalBody(Type.Object({ description: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))) }, { description: 'Optional; the new version’s description.' }));

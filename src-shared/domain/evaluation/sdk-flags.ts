@@ -10,6 +10,8 @@ export interface SdkFlagMeta {
   featureSegmentId?: number | null;
   /** Id of the identity whose override decided the flag (source IDENTITY). */
   identityId?: number | null;
+  /** Id of the deciding feature state when it differs from its `django_id` (a bucketing seed). */
+  featureStateId?: number | undefined;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface SdkFlagMeta {
  */
 export function toSdkFlag(flag: EvaluatedFlag, meta: SdkFlagMeta): SdkFlagWire {
   return {
-    id: flag.featureState.django_id ?? 0,
+    id: meta.featureStateId ?? flag.featureState.django_id ?? 0,
     feature: meta.feature,
     feature_state_value: flag.value,
     enabled: flag.enabled,

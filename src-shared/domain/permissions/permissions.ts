@@ -21,6 +21,12 @@ export const EnvironmentPermission = {
   VIEW_IDENTITIES: 'VIEW_IDENTITIES',
   CREATE_CHANGE_REQUEST: 'CREATE_CHANGE_REQUEST',
   APPROVE_CHANGE_REQUEST: 'APPROVE_CHANGE_REQUEST',
+  /**
+   * Flagdesk: change the live flags of an environment that requires change requests directly (publish,
+   * restore, legacy writes), audited each time. Never implied by an admin level: it must be granted
+   * explicitly (see `domain/change-requests/direct-change.rules.ts`).
+   */
+  BYPASS_CHANGE_REQUESTS: 'BYPASS_CHANGE_REQUESTS',
 } as const;
 export type EnvironmentPermission = (typeof EnvironmentPermission)[keyof typeof EnvironmentPermission];
 

@@ -8,6 +8,8 @@ import {
   hasEnvironmentPermission,
   hasProjectPermission,
 } from '../../../src-shared/domain/permissions/permissions.js';
+import { decideDirectChange, type DirectChangeDecision } from '../../../src-shared/domain/change-requests/direct-change.rules.js';
+import type { DbExecutor } from '../../platform/database/database.js';
 import type { Principal } from './principal.js';
 import type { AccessStore, EnvironmentScope, ProjectScope } from './access.store.js';
 
@@ -29,6 +31,12 @@ export interface AccessService {
   canViewEnvironment(p: Principal, environmentId: number): Promise<boolean>;
   /** Organisations the caller belongs to. */
   organisationIds(p: Principal): Promise<number[]>;
+  /**
+   * Whether the caller may change the environment's live flags directly (issue 12 §2): `refused` on an
+   * environment that requires change requests unless the caller holds BYPASS_CHANGE_REQUESTS explicitly
+   * (`bypass`). Read in `ex`, the write's transaction. Callers use `assertDirectChange`, which audits a bypass.
+   */
+  directChange(p: Principal, environmentId: number, ex?: DbExecutor): Promise<DirectChangeDecision>;
 }
 
 export function createAccessService(store: AccessStore): AccessService {
@@ -101,6 +109,12 @@ export function createAccessService(store: AccessStore): AccessService {
     },
     async organisationIds(p) {
       return p.kind === 'api_key' ? [p.organisationId] : store.organisationIdsOfUser(p.userId);
+    },
+    async directChange(p, environmentId, ex) {
+      const minimum = await store.minimumChangeRequestApprovals(environmentId, ex);
+      // API keys hold no grants, so they never bypass.
+      const grant = p.kind === 'user' ? await store.environmentGrant(p.userId, environmentId, ex) : undefined;
+      return decideDirectChange(minimum, grant);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/database/database.js';
+import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { OrganisationRole, PermissionGrant } from '../../../src-shared/domain/permissions/permissions.js';
 import type { AccessStore, EnvironmentScope, ProjectScope } from './access.store.js';
 
@@ -21,8 +21,12 @@ export function createSqlAccessStore(db: Db): AccessStore {
     async projectGrant(userId, projectId) {
       return toGrant(await k.selectFrom('user_project_permissions').select(['admin', 'permissions_json']).where('user_id', '=', userId).where('project_id', '=', projectId).executeTakeFirst());
     },
-    async environmentGrant(userId, environmentId) {
-      return toGrant(await k.selectFrom('user_environment_permissions').select(['admin', 'permissions_json']).where('user_id', '=', userId).where('environment_id', '=', environmentId).executeTakeFirst());
+    async environmentGrant(userId, environmentId, ex: DbExecutor = k) {
+      return toGrant(await ex.selectFrom('user_environment_permissions').select(['admin', 'permissions_json']).where('user_id', '=', userId).where('environment_id', '=', environmentId).executeTakeFirst());
+    },
+    async minimumChangeRequestApprovals(environmentId, ex: DbExecutor = k) {
+      const row = await ex.selectFrom('environments').select('minimum_change_request_approvals').where('id', '=', environmentId).executeTakeFirst();
+      return row?.minimum_change_request_approvals ?? null;
     },
     async projectScope(projectId): Promise<ProjectScope | undefined> {
       return k.selectFrom('projects').select(['id as projectId', 'organisation_id as organisationId']).where('id', '=', projectId).executeTakeFirst();

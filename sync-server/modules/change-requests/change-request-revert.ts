@@ -1,3 +1,4 @@
+import { requiresChangeRequests } from '../../../src-shared/domain/change-requests/direct-change.rules.js';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
@@ -137,7 +138,8 @@ export function createChangeRequestReverts(deps: {
       const cr = await load(p, id, EnvironmentPermission.VIEW_ENVIRONMENT);
       const env = await store.environment(db.kysely, cr.environmentId);
       if (!env) throw new AppError(ErrorCode.NOT_FOUND, 'Change request not found.');
-      const requiresApproval = (env.minimumApprovals ?? 0) > 0;
+      // Any approval count, 0 included, means change requests are on: no direct publish (issue 12 §2).
+      const requiresApproval = requiresChangeRequests(env.minimumApprovals);
       // Checked before the transaction: the access service reads outside it (one connection on SQLite).
       await access.assertEnvironment(p, env.id, requiresApproval ? EnvironmentPermission.CREATE_CHANGE_REQUEST : EnvironmentPermission.UPDATE_FEATURE_STATE);
       return db.transaction(async (trx) => {

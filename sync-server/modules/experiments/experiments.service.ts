@@ -1,8 +1,11 @@
 import { EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
-import { AppError, notFound, permissionDenied, validationFailed } from '../../../src-shared/errors/app-error.js';
+import { AppError, notFound, validationFailed } from '../../../src-shared/errors/app-error.js';
 import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import type { DeleteSegmentOverrideInput, UpdateFlagV1Input, UpdateFlagV2Input } from '../../../src-shared/contracts/http/experiments.contract.js';
+import type { FeatureStateWire, SegmentOverrideCreateInput } from '../../../src-shared/contracts/http/feature-states.contract.js';
+import { V2_DIRECT_WRITE_REFUSED } from '../segments/feature-segments.service.js';
 import type { FeatureVersionCreateInput } from '../../../src-shared/contracts/http/versions.contract.js';
+import { changeRequestsRequired } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
@@ -29,6 +32,11 @@ export interface ExperimentsService {
   updateFlagV1(p: Principal, environmentKey: string, input: UpdateFlagV1Input): Promise<void>;
   updateFlagV2(p: Principal, environmentKey: string, input: UpdateFlagV2Input): Promise<void>;
   deleteSegmentOverride(p: Principal, environmentKey: string, input: DeleteSegmentOverrideInput): Promise<void>;
+  /**
+   * `POST /environments/{key}/features/{id}/create-segment-override/`: the feature segment and its state
+   * (v1). Refused on v2 with Flagsmith's 400 (spec §6.1 HEAD): overrides change through versions there.
+   */
+  createSegmentOverride(p: Principal, environmentKey: string, featureId: number, input: SegmentOverrideCreateInput): Promise<FeatureStateWire>;
 }
 
 type FlagValueInput = NonNullable<UpdateFlagV1Input['value']>;
@@ -68,6 +76,12 @@ function typedValue(path: string, v: FlagValueInput): TypedValue {
   return { type: 'unicode', string_value: v.value };
 }
 
+/** A number as Python prints a float (`110.0`, `100.5`), as Flagsmith's messages show allocations. */
+function pythonFloat(n: number): string {
+  const rounded = Math.round(n * 1e9) / 1e9;
+  return Number.isInteger(rounded) ? `${rounded}.0` : String(rounded);
+}
+
 function stateFields(c: PlaceChange) {
   return {
     ...(c.enabled === undefined ? {} : { enabled: c.enabled }),
@@ -96,7 +110,9 @@ export function createExperimentsService(deps: {
     const scope = await access.assertEnvironmentByApiKey(p, environmentKey, EnvironmentPermission.UPDATE_FEATURE_STATE);
     const env = await environments.find(scope.environmentId);
     if (!env) throw notFound('Environment');
-    if (env.minimumChangeRequestApprovals !== null) throw permissionDenied('This endpoint cannot be used when change requests are enabled. Use the change request workflow instead.');
+    // Flagsmith's 403 on an environment with change requests. With the explicit bypass the call goes on;
+    // each write it makes (feature states, feature segments, versions) audits the bypass itself.
+    if ((await access.directChange(p, env.id)) === 'refused') throw changeRequestsRequired();
     // Mid-migration a change would land on the side the job is leaving and be lost.
     if (await migration.isMigrating(env.id)) {
       throw new AppError(ErrorCode.PRECONDITION_FAILED, `A feature versioning migration is running on this environment; try again when GET /api/v1/environments/${environmentKey}/versioning-status/ shows it finished.`, {
@@ -177,6 +193,44 @@ export function createExperimentsService(deps: {
     await versions.create(p, t.environmentId, t.featureId, input);
   }
 
+  /** The shares a place has now (option id → percentage): the live version's on v2, the v1 state's otherwise. */
+  async function currentShares(p: Principal, t: Target, segmentId: number | null): Promise<Map<number, number>> {
+    let values: { multivariate_feature_option: number; percentage_allocation: number }[] | undefined;
+    if (t.isV2) {
+      const live = (await versions.liveVersionUuids(t.environmentId)).get(t.featureId);
+      const states = live === undefined ? [] : await versions.listStates(p, t.environmentId, t.featureId, live);
+      values = states.find((s) => (s.feature_segment?.segment ?? null) === segmentId)?.multivariate_feature_state_values;
+    } else {
+      const fsegId = segmentId === null ? null : (await overrideOf(p, t, segmentId))?.id;
+      if (fsegId !== undefined) {
+        const { items } = await featureStates.list(p, { environment: t.environmentId, feature: t.featureId }, PAGE);
+        values = items.find((s) => s.feature_segment === fsegId && s.identity === null)?.multivariate_feature_state_values;
+      }
+    }
+    return new Map((values ?? []).map((v) => [v.multivariate_feature_option, v.percentage_allocation]));
+  }
+
+  /**
+   * update-flag-v2's shares (spec §5.3): each entry updates or adds its option's allocation and unlisted
+   * options keep theirs; options must be unique and the feature's; passed + retained over 100 is a 400.
+   */
+  async function mergeShares(p: Principal, t: Target, changes: PlaceChange[]): Promise<void> {
+    const options = new Set((await features.get(p, t.projectId, t.featureId)).multivariate_options.map((o) => o.id));
+    for (const [i, c] of changes.entries()) {
+      if (c.shares === undefined) continue;
+      const path = c.segmentId === null ? 'body/environment_default/multivariate_feature_state_values' : `body/segment_overrides/${i - 1}/multivariate_feature_state_values`;
+      const ids = c.shares.map((s) => s.multivariate_feature_option);
+      if (new Set(ids).size !== ids.length) throw validationFailed(path, 'Multivariate options must be unique');
+      const foreign = ids.filter((id) => !options.has(id));
+      if (foreign.length > 0) throw validationFailed(path, `Multivariate options [${foreign.join(', ')}] do not belong to the feature`);
+      const merged = await currentShares(p, t, c.segmentId);
+      for (const s of c.shares) merged.set(s.multivariate_feature_option, s.percentage_allocation);
+      const total = [...merged.values()].reduce((a, b) => a + b, 0);
+      if (total > 100 + 1e-9) throw validationFailed(path, `Multivariate allocations for the feature state must not exceed 100%, got ${pythonFloat(total)}%.`);
+      c.shares = [...merged].map(([multivariate_feature_option, percentage_allocation]) => ({ multivariate_feature_option, percentage_allocation }));
+    }
+  }
+
   return {
     async updateFlagV1(p, environmentKey, input) {
       const t = await target(p, environmentKey, input.feature);
@@ -203,7 +257,7 @@ export function createExperimentsService(deps: {
       }
       const changes: PlaceChange[] = [];
       const d = input.environment_default;
-      if (d) changes.push({ segmentId: null, priority: undefined, enabled: d.enabled, value: d.value === undefined ? undefined : typedValue('body/environment_default/value', d.value), shares: d.multivariate_feature_state_values });
+      changes.push({ segmentId: null, priority: undefined, enabled: d.enabled, value: d.value === undefined ? undefined : typedValue('body/environment_default/value', d.value), shares: d.multivariate_feature_state_values });
       overrides.forEach((o, i) =>
         changes.push({
           segmentId: o.segment_id,
@@ -213,12 +267,33 @@ export function createExperimentsService(deps: {
           shares: o.multivariate_feature_state_values,
         }),
       );
+      await mergeShares(p, t, changes);
       if (t.isV2) {
         await publishV2(p, t, changes, []);
         return;
       }
       // v1 has no unit of several changes: they are saved one after the other, each with its own entries.
       for (const c of changes) await applyV1(p, environmentKey, t, c);
+    },
+
+    async createSegmentOverride(p, environmentKey, featureId, input) {
+      const scope = await access.assertEnvironmentByApiKey(p, environmentKey);
+      const env = await environments.find(scope.environmentId);
+      if (!env) throw notFound('Environment');
+      await features.get(p, scope.projectId, featureId);
+      if (env.useV2FeatureVersioning) {
+        throw new AppError(ErrorCode.PRECONDITION_FAILED, V2_DIRECT_WRITE_REFUSED, { details: { reason: 'DIRECT_FEATURE_STATE_WRITE_NOT_ALLOWED' } });
+      }
+      const { segment, priority } = input.feature_segment;
+      const fseg = await featureSegments.create(p, { feature: featureId, segment, environment: env.id, ...(priority === undefined ? {} : { priority }) });
+      const { feature_segment: _unused, ...state } = input;
+      try {
+        return await featureStates.create(p, { feature: featureId, environment: env.id, feature_segment: fseg.id, ...state });
+      } catch (e) {
+        // The override is one unit: a refused state takes its feature segment with it.
+        await featureSegments.remove(p, fseg.id);
+        throw e;
+      }
     },
 
     async deleteSegmentOverride(p, environmentKey, input) {

@@ -12,6 +12,7 @@ import type {
   FeatureStateUpdateInput,
   FeatureStateWire,
 } from '../../../src-shared/contracts/http/feature-states.contract.js';
+import { assertDirectChange } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -21,6 +22,9 @@ import type { FeatureStateRecord, FeaturesStore, Page } from './features.store.j
 import { exceedsHundred, inferRawValue, parseTypedValue } from './flag-value-input.js';
 import { toEnvironmentFeatureStateWire, toFeatureStateWire } from './feature-wire.js';
 import type { VersionsService } from '../versions/versions.service.js';
+import type { EnvironmentsService } from '../environments/environments.service.js';
+import { VersionStatus } from '../../../src-shared/contracts/http/versions.contract.js';
+import { V2_DIRECT_WRITE_REFUSED } from '../segments/feature-segments.service.js';
 
 type EnvironmentScope = Awaited<ReturnType<AccessService['assertEnvironment']>>;
 type MultivariateInput = { multivariate_feature_option: number; percentage_allocation: number }[];
@@ -69,7 +73,9 @@ export function createFeatureStatesService(deps: {
   audit: AuditService;
   events: EventsService;
   /** The live version per feature on v2 environments (none: every environment is treated as v1). */
-  versions?: Pick<VersionsService, 'liveVersionUuids' | 'refreshContentFromStates'>;
+  versions?: Pick<VersionsService, 'liveVersionUuids' | 'refreshContentFromStates' | 'versionContent' | 'updateState'>;
+  /** Whether an environment is on v2 (legacy writes there land in drafts or are refused). */
+  environments?: Pick<EnvironmentsService, 'find'>;
 }): FeatureStatesService {
   const { db, clock, store, access, audit, events } = deps;
   const k = db.kysely;
@@ -186,6 +192,26 @@ export function createFeatureStatesService(deps: {
     return created;
   }
 
+  /**
+   * v2 (issue 10 §2.3, spec §6.1): the feature segment must be one of a draft (the one the body names, when
+   * it names one), whose override the state's content then becomes; otherwise 400, never a state that no
+   * version holds.
+   */
+  async function createOnV2(p: Principal, scope: EnvironmentScope, input: FeatureStateCreateInput): Promise<FeatureStateWire> {
+    await checkFeatureOfProject(k, input.feature, scope.projectId);
+    const fseg = await store.findFeatureSegment(k, input.feature_segment);
+    if (!fseg || fseg.environmentId !== scope.environmentId || fseg.featureId !== input.feature) {
+      throw validationFailed('body/feature_segment', `feature segment ${input.feature_segment} is not a feature segment of this feature and environment`);
+    }
+    const state = await store.stateOfFeatureSegment(k, fseg.id);
+    const draft = state && (await draftOf(k, state));
+    const named = input.environment_feature_version;
+    if (!state || draft === undefined || (named !== undefined && named !== null && named !== draft)) {
+      throw validationFailed(named ? 'body/environment_feature_version' : 'body/environment', named ? `feature segment ${fseg.id} is not in draft version ${named}` : V2_DIRECT_WRITE_REFUSED);
+    }
+    return saveInDraft(p, state, draft, input);
+  }
+
   /** A referenced feature must be one of the environment's project. */
   async function checkFeatureOfProject(ex: DbExecutor, featureId: number, projectId: number): Promise<void> {
     const f = await store.findFeature(ex, featureId);
@@ -199,10 +225,34 @@ export function createFeatureStatesService(deps: {
     return s;
   }
 
+  /** The draft a v2 state belongs to, or undefined (v1 rows, the live and other published versions). */
+  async function draftOf(ex: DbExecutor, s: FeatureStateRecord): Promise<string | undefined> {
+    if (s.environmentFeatureVersionUuid === null || !deps.versions) return undefined;
+    const v = await deps.versions.versionContent(ex, s.environmentFeatureVersionUuid);
+    return v?.status === VersionStatus.DRAFT ? v.uuid : undefined;
+  }
+
+  /** A save of a draft's state is an edit of the draft (issue 10 §2.3): the versions service applies it to the draft's content. */
+  async function saveInDraft(p: Principal, s: FeatureStateRecord, uuid: string, input: Pick<FeatureStateUpdateInput, 'enabled' | 'feature_state_value' | 'multivariate_feature_state_values'>): Promise<FeatureStateWire> {
+    assert(deps.versions, 'a draft state is found only with the versions service');
+    await deps.versions.updateState(p, s.environmentId, s.featureId, uuid, s.id, {
+      ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
+      ...(input.feature_state_value === undefined ? {} : { feature_state_value: input.feature_state_value }),
+      ...(input.multivariate_feature_state_values === undefined ? {} : { multivariate_feature_state_values: input.multivariate_feature_state_values }),
+    });
+    return toFeatureStateWire(await loadState(k, s.id));
+  }
+
+  async function isV2(ex: DbExecutor, environmentId: number): Promise<boolean> {
+    return Boolean((await deps.environments?.find(environmentId, ex))?.useV2FeatureVersioning);
+  }
+
   return {
     async list(p, filter, page) {
       await access.assertEnvironment(p, filter.environment);
-      const { total, items } = await store.listStates(k, { environmentId: filter.environment, featureId: filter.feature, featureSegmentId: filter.feature_segment }, page);
+      // v2: the states SDKs are served (each feature's live version), never drafts, scheduled or old versions.
+      const live = await liveVersions(k, filter.environment);
+      const { total, items } = await store.listStates(k, { environmentId: filter.environment, featureId: filter.feature, featureSegmentId: filter.feature_segment, liveVersions: live }, page);
       return { total, items: items.map(toFeatureStateWire) };
     },
 
@@ -212,6 +262,7 @@ export function createFeatureStatesService(deps: {
         throw e instanceof AppError && e.code === ErrorCode.NOT_FOUND ? validationFailed('body/environment', `environment ${input.environment} does not exist or is not visible to you`) : e;
       });
       const value = input.feature_state_value === undefined ? inferFeatureStateValue(null) : parseTypedValue('body/feature_state_value', input.feature_state_value);
+      if (await isV2(k, scope.environmentId)) return createOnV2(p, scope, input);
       const created = await db.transaction(async (trx) => {
         await checkFeatureOfProject(trx, input.feature, scope.projectId);
         const fseg = await store.findFeatureSegment(trx, input.feature_segment);
@@ -219,6 +270,7 @@ export function createFeatureStatesService(deps: {
           throw validationFailed('body/feature_segment', `feature segment ${input.feature_segment} is not a feature segment of this feature and environment`);
         }
         if (await store.stateOfFeatureSegment(trx, fseg.id)) throw validationFailed('body/feature_segment', `feature segment ${fseg.id} already has a feature state`);
+        await assertDirectChange(deps, trx, p, scope, `segment override of feature ${input.feature} created through the feature-states API`);
         return insert(trx, p, scope, { featureId: input.feature, featureSegmentId: fseg.id, enabled: input.enabled ?? false, value, multivariate: input.multivariate_feature_state_values });
       });
       return toFeatureStateWire(created);
@@ -240,9 +292,12 @@ export function createFeatureStatesService(deps: {
       if (input.environment !== undefined && input.environment !== current.environmentId) throw validationFailed('body/environment', 'cannot be changed');
       if (input.feature_segment !== undefined && input.feature_segment !== current.featureSegmentId) throw validationFailed('body/feature_segment', 'cannot be changed');
       const value = input.feature_state_value === undefined ? undefined : parseTypedValue('body/feature_state_value', input.feature_state_value);
+      const draft = await draftOf(k, current);
+      if (draft !== undefined) return saveInDraft(p, current, draft, input);
       const saved = await db.transaction(async (trx) => {
         const before = await loadState(trx, id);
         await assertServed(trx, before);
+        await assertDirectChange(deps, trx, p, scope, `feature state ${id} of feature ${before.featureId} saved through the feature-states API`);
         return save(trx, p, scope, before, { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values });
       });
       return toFeatureStateWire(saved);
@@ -255,6 +310,7 @@ export function createFeatureStatesService(deps: {
       await db.transaction(async (trx) => {
         const before = await loadState(trx, id);
         await assertServed(trx, before);
+        await assertDirectChange(deps, trx, p, scope, `segment override state ${id} of feature ${before.featureId} deleted through the feature-states API`);
         const previousState = await events.describeFeatureState(trx, id);
         assert(previousState, `feature state ${id} exists`);
         await record(trx, p, scope, before, 'deleted');
@@ -280,6 +336,7 @@ export function createFeatureStatesService(deps: {
         if (await store.environmentDefault(trx, input.feature, scope.environmentId)) {
           throw validationFailed('body/feature', `feature ${input.feature} already has a feature state in this environment`);
         }
+        await assertDirectChange(deps, trx, p, scope, `environment default of feature ${input.feature} created through /environments/{api_key}/featurestates/`);
         return insert(trx, p, scope, { featureId: input.feature, featureSegmentId: null, enabled: input.enabled ?? false, value, multivariate: input.multivariate_feature_state_values });
       });
       return toEnvironmentFeatureStateWire(created);
@@ -295,7 +352,11 @@ export function createFeatureStatesService(deps: {
       const current = await loadEnvironmentDefault(k, scope, id);
       if (input.feature !== undefined && input.feature !== current.featureId) throw validationFailed('body/feature', 'cannot be changed');
       const value = input.feature_state_value === undefined ? undefined : inferRawValue('body/feature_state_value', input.feature_state_value);
-      const saved = await db.transaction(async (trx) => save(trx, p, scope, await loadEnvironmentDefault(trx, scope, id), { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values }));
+      const saved = await db.transaction(async (trx) => {
+        const before = await loadEnvironmentDefault(trx, scope, id);
+        await assertDirectChange(deps, trx, p, scope, `feature state ${id} of feature ${before.featureId} saved through /environments/{api_key}/featurestates/`);
+        return save(trx, p, scope, before, { enabled: input.enabled, value, multivariate: input.multivariate_feature_state_values });
+      });
       return toEnvironmentFeatureStateWire(saved);
     },
 

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { DbExecutor } from '../../platform/database/database.js';
-import { insertFeatureStateRow, v1FeatureStateRow } from '../../platform/database/feature-state-rows.js';
+import { insertFeatureStateRow, insertShares, v1FeatureStateRow } from '../../platform/database/feature-state-rows.js';
 import type { FeatureStatesTable, FeaturesTable, MultivariateOptionsTable } from '../../platform/database/database.schema.js';
 import type { TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 import type { FeatureRecord, FeatureStateListFilter, FeatureStateRecord, FeaturesStore, MultivariateOptionRecord, MultivariateStateValueRecord } from './features.store.js';
@@ -252,12 +252,7 @@ export function createSqlFeaturesStore(): FeaturesStore {
     },
     async replaceMultivariateValues(ex, stateId, values) {
       await ex.deleteFrom('multivariate_feature_state_values').where('feature_state_id', '=', stateId).execute();
-      if (values.length > 0) {
-        await ex
-          .insertInto('multivariate_feature_state_values')
-          .values(values.map((v) => ({ uuid: v.uuid, feature_state_id: stateId, multivariate_option_id: v.optionId, percentage_allocation: v.percentageAllocation })))
-          .execute();
-      }
+      await insertShares(ex, stateId, values);
     },
     async addMultivariateValue(ex, stateId, v) {
       await ex.insertInto('multivariate_feature_state_values').values({ uuid: v.uuid, feature_state_id: stateId, multivariate_option_id: v.optionId, percentage_allocation: v.percentageAllocation }).execute();

@@ -190,7 +190,9 @@ export function createPermissionsService(deps: { db: Db; store: PermissionsStore
       const projectGrant = await store.findByUser(k, { projectId: scope.projectId }, p.userId);
       const grant = await store.findByUser(k, { environmentId: scope.environmentId }, p.userId);
       const admin = role === OrganisationRole.ADMIN || Boolean(projectGrant?.admin) || Boolean(grant?.admin);
-      return { admin, permissions: admin ? [...ENVIRONMENT_KEYS] : (grant?.permissions ?? []) };
+      // An admin holds every key but the change-request bypass, which counts only when granted explicitly.
+      const explicitBypass = (grant?.permissions ?? []).filter((key) => key === EnvironmentPermission.BYPASS_CHANGE_REQUESTS);
+      return { admin, permissions: admin ? [...ENVIRONMENT_KEYS.filter((key) => key !== EnvironmentPermission.BYPASS_CHANGE_REQUESTS), ...explicitBypass] : (grant?.permissions ?? []) };
     },
 
     async grantCreatorAdmin(trx, target, userId) {

@@ -17,8 +17,13 @@ export interface BuiltDocument {
   /** The `feature` object of a flag (`SDKFeatureSerializer`), by feature id. */
   features: ReadonlyMap<number, SdkFeatureWire>;
   serverKeyOnlyFeatureIds: ReadonlySet<number>;
-  /** `feature_segment` of a flag decided by a segment override, by feature state id. */
+  /** `feature_segment` of a flag decided by a segment override, by the state's `django_id`. */
   featureSegmentIdByStateId: ReadonlyMap<number, number>;
+  /**
+   * The feature state id of a served state, by its `django_id` (the lineage's bucketing seed, ADR 0009):
+   * the flags endpoints show the state's own id.
+   */
+  stateIdByDjangoId: ReadonlyMap<number, number>;
   /** Identity id by identifier, for the identities that have overrides. */
   identityIdByIdentifier: ReadonlyMap<string, number>;
   /** The environment's own hide_disabled_flags, else the project's. */
@@ -98,6 +103,15 @@ function toSdkFeature(f: DocumentFeatureRow): SdkFeatureWire {
   return { id: f.id, name: f.name, created_date: f.createdAt, description: f.description, initial_value: f.initialValue, default_enabled: f.defaultEnabled, type: f.type };
 }
 
+/**
+ * The `django_id` of a served state: the bucketing seed of its lineage, the key Flagsmith's engine hashes
+ * identities with for multivariate values, so a new version or a recreated override keeps every identity
+ * in its variant (ADR 0009). Identity overrides (and rows without a seed) use their own id.
+ */
+function djangoIdOf(s: DocumentFeatureStateRow): number {
+  return s.identityId === null && s.bucketingSeed !== null ? s.bucketingSeed : s.id;
+}
+
 /** Builds the environment document (Flagsmith's `map_environment_to_sdk_document`) from its rows at `now`. */
 export function buildEnvironmentDocument(source: DocumentSource, now: string): BuiltDocument {
   const env = source.environment;
@@ -128,7 +142,7 @@ export function buildEnvironmentDocument(source: DocumentSource, now: string): B
     feature: { id: feature.id, name: feature.name, type: feature.type },
     enabled: s.enabled,
     feature_state_value: featureStateValueOf(s.value),
-    django_id: s.id,
+    django_id: djangoIdOf(s),
     featurestate_uuid: s.uuid,
     feature_segment: featureSegment ? { priority: featureSegment.priority } : null,
     multivariate_feature_state_values: mvByState.get(s.id) ?? [],
@@ -139,9 +153,11 @@ export function buildEnvironmentDocument(source: DocumentSource, now: string): B
   const overridesByIdentity = new Map<number, FeatureStateDocument[]>();
   const featureSegmentIdByStateId = new Map<number, number>();
   const serverKeyOnlyFeatureIds = new Set<number>();
+  const stateIdByDjangoId = new Map<number, number>();
   for (const s of live) {
     const feature = featuresById.get(s.featureId);
     if (!feature) continue;
+    stateIdByDjangoId.set(djangoIdOf(s), s.id);
     if (s.identityId !== null) {
       const list = overridesByIdentity.get(s.identityId) ?? [];
       list.push(toStateDocument(s, feature, undefined));
@@ -152,7 +168,7 @@ export function buildEnvironmentDocument(source: DocumentSource, now: string): B
       const list = overridesBySegment.get(fs.segmentId) ?? [];
       list.push(toStateDocument(s, feature, fs));
       overridesBySegment.set(fs.segmentId, list);
-      featureSegmentIdByStateId.set(s.id, fs.id);
+      featureSegmentIdByStateId.set(djangoIdOf(s), fs.id);
     } else {
       defaults.push(toStateDocument(s, feature, undefined));
       if (feature.isServerKeyOnly) serverKeyOnlyFeatureIds.add(feature.id);
@@ -224,6 +240,7 @@ export function buildEnvironmentDocument(source: DocumentSource, now: string): B
     features: new Map(source.features.map((f) => [f.id, toSdkFeature(f)])),
     serverKeyOnlyFeatureIds,
     featureSegmentIdByStateId,
+    stateIdByDjangoId,
     identityIdByIdentifier,
     hidesDisabledFlags: env.hideDisabledFlags ?? env.projectHideDisabledFlags,
     nextChangeAt,

@@ -98,7 +98,7 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
       const feature = snapshot.features.get(flag.feature.id);
       if (!feature) throw new Error(`Invariant violated: feature ${flag.feature.id} is in the document but not in its metadata`);
       const stateId = flag.featureState.django_id ?? 0;
-      return toSdkFlag(flag, { environmentId: snapshot.environmentId, feature, featureSegmentId: snapshot.featureSegmentIdByStateId.get(stateId) ?? null, identityId });
+      return toSdkFlag(flag, { environmentId: snapshot.environmentId, feature, featureSegmentId: snapshot.featureSegmentIdByStateId.get(stateId) ?? null, featureStateId: snapshot.stateIdByDjangoId.get(stateId), identityId });
     });
   }
 

@@ -111,6 +111,7 @@ export function createSqlSdkStore(): SdkStore {
             'version',
             'live_from',
             'environment_feature_version_uuid',
+            'mv_hashing_salt',
           ])
           .where('environment_id', '=', environmentId)
           .orderBy('id')
@@ -205,6 +206,7 @@ export function createSqlSdkStore(): SdkStore {
           version: s.version === null ? null : Number(s.version),
           liveFrom: s.live_from,
           environmentFeatureVersionUuid: s.environment_feature_version_uuid,
+          bucketingSeed: s.mv_hashing_salt === null ? null : Number(s.mv_hashing_salt),
         })),
         multivariateValues: multivariateValues.map((v) => ({
           id: v.id,

@@ -68,6 +68,8 @@ export interface DocumentFeatureStateRow {
   version: number | null;
   liveFrom: string | null;
   environmentFeatureVersionUuid: string | null;
+  /** The lineage's multivariate bucketing seed (ADR 0009); null for identity overrides and old fixtures. */
+  bucketingSeed: number | null;
 }
 
 export interface DocumentMultivariateValueRow {

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../../src-shared/errors/error-codes.js';
 import { applyMoves, priorityChanges } from '../../../src-shared/domain/segments/override-priority.rules.js';
 import { checkSegmentOverrideLimit, countSegmentOverrides, PlanLimit } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
 import type { FeatureSegmentWire } from '../../../src-shared/contracts/http/segments.contract.js';
+import { assertDirectChange } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -27,7 +28,21 @@ export interface FeatureSegmentInput {
   segment?: number | undefined;
   environment?: number | undefined;
   priority?: number | undefined;
+  /** v2: the draft the override is added to. */
+  environment_feature_version?: string | null | undefined;
 }
+
+/** Flagsmith's answer to a write outside the versions family on a v2 environment (spec §6.1). */
+export const V2_DIRECT_WRITE_REFUSED = 'This environment uses v2 feature versioning. Use the environment feature version endpoint instead.';
+
+/** The versions service's draft edit a feature segment create on v2 becomes. */
+export type DraftOverrideCreator = (
+  p: Principal,
+  environmentId: number,
+  featureId: number,
+  uuid: string,
+  input: { feature_segment: { segment: number; priority?: number }; enabled: boolean },
+) => Promise<{ feature_segment: { id: number } | null }>;
 
 /**
  * Counts the segment overrides of an environment that count against `max_segment_overrides_per_environment`.
@@ -48,7 +63,7 @@ export const SEGMENT_OVERRIDES_LIMIT = PlanLimit.MAX_SEGMENT_OVERRIDES_PER_ENVIR
  */
 export interface FeatureSegmentsService {
   list(p: Principal, filter: { environment: number; feature: number }, page: { offset: number; limit: number }): Promise<{ total: number; items: FeatureSegmentWire[] }>;
-  create(p: Principal, input: Required<Omit<FeatureSegmentInput, 'priority'>> & Pick<FeatureSegmentInput, 'priority'>): Promise<FeatureSegmentWire>;
+  create(p: Principal, input: Required<Omit<FeatureSegmentInput, 'priority' | 'environment_feature_version'>> & Pick<FeatureSegmentInput, 'priority' | 'environment_feature_version'>): Promise<FeatureSegmentWire>;
   get(p: Principal, id: number): Promise<FeatureSegmentWire>;
   /** PUT or PATCH: the segment and the priority may change; feature and environment must stay as they are. */
   update(p: Principal, id: number, input: FeatureSegmentInput): Promise<FeatureSegmentWire>;
@@ -80,6 +95,10 @@ export function createFeatureSegmentsService(deps: {
   organisations: Pick<OrganisationsService, 'planLimits'>;
   /** v2 counting of the plan limit; until given, v2 environments count like v1 ones. */
   countV2Overrides?: SegmentOverrideCounter;
+  /** v2: the live version of each feature of an environment (what the list shows). */
+  liveVersionUuids?: (environmentId: number, now?: Date, ex?: DbExecutor) => Promise<Map<number, string>>;
+  /** v2: adds an override to a draft (a create naming `environment_feature_version`). */
+  addDraftOverride?: DraftOverrideCreator;
 }): FeatureSegmentsService {
   const { db, clock, store, segments, features, access, audit, events, environments, organisations } = deps;
   const k = db.kysely;
@@ -125,10 +144,30 @@ export function createFeatureSegmentsService(deps: {
     await audit.record(trx, p, { organisationId: scope.organisationId, environmentId: scope.environmentId, log: `Segment rules updated for flag: ${feature?.name ?? featureId} in environment: ${env.name}`, relatedObjectType: AuditObjectType.FEATURE, relatedObjectId: featureId });
   }
 
+  /**
+   * v2 (issue 10 §2.3): a feature segment lands in the draft the body names, as a segment override of its
+   * content (disabled, no value, until its feature state is written); without a draft it is refused, so no
+   * override is created that no version holds.
+   */
+  async function createInDraft(p: Principal, environmentId: number, input: FeatureSegmentInput, feature: FeatureRef, segment: SegmentRecord): Promise<FeatureSegmentWire> {
+    const uuid = input.environment_feature_version;
+    if (!uuid || !deps.addDraftOverride) throw validationFailed('body/environment_feature_version', V2_DIRECT_WRITE_REFUSED);
+    const state = await deps
+      .addDraftOverride(p, environmentId, feature.id, uuid, {
+        feature_segment: { segment: segment.id, ...(input.priority === undefined ? {} : { priority: input.priority }) },
+        enabled: false,
+      })
+      .catch(asBadField('body/environment_feature_version', `version ${uuid} is not a version of this feature in this environment`));
+    if (!state.feature_segment) throw new Error(`Invariant violated: the override added to draft ${uuid} has a feature segment`);
+    return toFeatureSegmentWire(await load(k, state.feature_segment.id));
+  }
+
   return {
     async list(p, filter, page) {
       await access.assertEnvironment(p, filter.environment);
-      const { total, items } = await store.list(k, { featureId: filter.feature, environmentId: filter.environment }, page);
+      // v2 (spec §1.6): the overrides of the feature's live version; v1 rows (no version) otherwise.
+      const live = deps.liveVersionUuids ? (await deps.liveVersionUuids(filter.environment, clock.now(), k)).get(filter.feature) : undefined;
+      const { total, items } = await store.list(k, { featureId: filter.feature, environmentId: filter.environment, environmentFeatureVersionUuid: live ?? null }, page);
       return { total, items: items.map(toFeatureSegmentWire) };
     },
 
@@ -139,10 +178,12 @@ export function createFeatureSegmentsService(deps: {
         .catch(asBadField('body/environment', `environment ${input.environment} does not exist or is not yours`));
       const feature = await featureOfProject(k, input.feature, scope.projectId);
       const segment = await segmentFor(k, input.segment, feature);
+      if ((await environmentOf(k, scope.environmentId)).useV2FeatureVersioning) return createInDraft(p, scope.environmentId, input, feature, segment);
       const id = await db.transaction(async (trx) => {
         // First write of the transaction: it takes the environment row's lock, so concurrent creates
         // in one environment see each other's rows when they count and order.
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override of feature '${feature.name}' for segment '${segment.name}' created through feature-segments`);
         const env = await environmentOf(trx, scope.environmentId);
         const orderScope: PriorityScope = { featureId: feature.id, environmentId: env.id, environmentFeatureVersionUuid: null };
         await assertUnique(trx, orderScope, segment.id);
@@ -191,6 +232,7 @@ export function createFeatureSegmentsService(deps: {
       const segment = input.segment !== undefined && input.segment !== current.segmentId ? await segmentFor(k, input.segment, feature) : undefined;
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override ${id} of feature '${feature.name}' changed through feature-segments`);
         const before = await load(trx, id);
         if (segment) {
           await assertUnique(trx, scopeOf(before), segment.id, id);
@@ -207,6 +249,7 @@ export function createFeatureSegmentsService(deps: {
       const scope = await access.assertEnvironment(p, current.environmentId, EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES).catch(hiddenAsNotFound);
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override ${id} of feature ${current.featureId} deleted through feature-segments`);
         await deleteOverride(trx, { store, features, audit, events }, p, scope.organisationId, await load(trx, id));
       });
     },
@@ -224,6 +267,7 @@ export function createFeatureSegmentsService(deps: {
       const scope = await access.assertEnvironment(p, first.environmentId, EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES);
       await db.transaction(async (trx) => {
         await bumpDocumentRevision(trx, { environmentId: scope.environmentId });
+        await assertDirectChange(deps, trx, p, scope, `segment override priorities of feature ${first.featureId} changed through feature-segments`);
         const inScope = await store.listInScope(trx, scopeOf(first));
         const order = applyMoves(inScope.map((r) => r.id), moves);
         await store.setPriorities(trx, priorityChanges(new Map(inScope.map((r) => [r.id, r.priority])), order));

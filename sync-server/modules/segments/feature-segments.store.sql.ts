@@ -46,7 +46,7 @@ export function createSqlFeatureSegmentsStore(): FeatureSegmentsStore {
       return (await base(ex).where('fs.id', 'in', [...ids]).orderBy('fs.id').execute()).map(toRecord);
     },
     async list(ex, scope, page) {
-      const q = inScope(base(ex), { ...scope, environmentFeatureVersionUuid: null });
+      const q = inScope(base(ex), scope);
       const all = (await q.orderBy('fs.priority').orderBy('fs.id').execute()).map(toRecord);
       return { total: all.length, items: all.slice(page.offset, page.offset + page.limit) };
     },

@@ -29,8 +29,8 @@ export interface FeatureSegmentsStore {
   find(ex: DbExecutor, id: number): Promise<FeatureSegmentRecord | undefined>;
   /** Several by id (unknown ids are left out). */
   findMany(ex: DbExecutor, ids: readonly number[]): Promise<FeatureSegmentRecord[]>;
-  /** A page of the v1 overrides (no version) of a feature in an environment, by priority. */
-  list(ex: DbExecutor, scope: { featureId: number; environmentId: number }, page: { offset: number; limit: number }): Promise<{ total: number; items: FeatureSegmentRecord[] }>;
+  /** A page of the overrides of one ordering scope (v1: no version; v2: the live version's), by priority. */
+  list(ex: DbExecutor, scope: PriorityScope, page: { offset: number; limit: number }): Promise<{ total: number; items: FeatureSegmentRecord[] }>;
   /** Every override in one ordering scope, by priority then id. */
   listInScope(ex: DbExecutor, scope: PriorityScope): Promise<FeatureSegmentRecord[]>;
   /** Overrides using a segment, in any environment. */

@@ -8,6 +8,7 @@ import {
   type SegmentOverrideContent,
   type VersionContent,
 } from '../../../src-shared/domain/versioning/version-content.js';
+import { isOverHundred } from '../../../src-shared/domain/versioning/version-change-wire.js';
 import type { MergeConflict } from '../../../src-shared/domain/versioning/three-way-merge.js';
 import type { VersionConflictWire } from '../../../src-shared/contracts/http/versions.contract.js';
 import type { FeatureRef, StateContentRow } from './versions.store.js';
@@ -54,7 +55,7 @@ export function defaultContentOf(feature: FeatureRef): VersionContent {
 
 /** The places (`null` = environment default, else segment id) whose weights total more than 100. */
 export function placesOverHundred(content: VersionContent): (string | null)[] {
-  const over = (w: Record<string, number>) => Object.values(w).reduce((a, b) => a + b, 0) > 100 + 1e-9;
+  const over = isOverHundred;
   const out: (string | null)[] = [];
   if (over(content.environmentDefault.multivariateWeights)) out.push(null);
   for (const [id, o] of Object.entries(content.segmentOverrides)) if (over(o.multivariateWeights)) out.push(id);

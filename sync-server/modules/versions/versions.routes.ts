@@ -1,6 +1,17 @@
 import { versionRoutes } from '../../../src-shared/contracts/http/versions.contract.js';
 import { pageOf, paginate, route, type HttpApp } from '../../app/http/http-app.js';
 import type { VersionsService } from './versions.service.js';
+import { validationFailed } from '../../../src-shared/errors/app-error.js';
+
+/**
+ * An optional body that is sent must be a JSON object (issue 10 §2.4): an array, a string (a text/plain
+ * body) or a number is refused, never read as "no options" and published with defaults.
+ */
+function requireObjectBody<T>(body: T): T {
+  if (body === undefined || body === null) return body;
+  if (typeof body !== 'object' || Array.isArray(body)) throw validationFailed('body', 'must be a JSON object (or no body at all)');
+  return body;
+}
 
 export function registerVersionRoutes(app: HttpApp, versions: VersionsService): void {
   const r = versionRoutes;
@@ -12,8 +23,8 @@ export function registerVersionRoutes(app: HttpApp, versions: VersionsService): 
   route(app, 'createFeatureVersion', r.createFeatureVersion, ({ principal, params, body }) => versions.create(principal, params.environment_pk, params.feature_pk, body));
   route(app, 'getFeatureVersion', r.getFeatureVersion, ({ principal, params }) => versions.get(principal, params.environment_pk, params.feature_pk, params.uuid));
   route(app, 'deleteFeatureVersion', r.deleteFeatureVersion, ({ principal, params }) => versions.remove(principal, params.environment_pk, params.feature_pk, params.uuid));
-  route(app, 'publishFeatureVersion', r.publishFeatureVersion, ({ principal, params, body }) => versions.publish(principal, params.environment_pk, params.feature_pk, params.uuid, body?.live_from));
-  route(app, 'restoreFeatureVersion', r.restoreFeatureVersion, ({ principal, params, body }) => versions.restore(principal, params.environment_pk, params.feature_pk, params.uuid, body?.description));
+  route(app, 'publishFeatureVersion', r.publishFeatureVersion, ({ principal, params, body }) => versions.publish(principal, params.environment_pk, params.feature_pk, params.uuid, requireObjectBody(body)?.live_from));
+  route(app, 'restoreFeatureVersion', r.restoreFeatureVersion, ({ principal, params, body }) => versions.restore(principal, params.environment_pk, params.feature_pk, params.uuid, requireObjectBody(body)?.description));
   route(app, 'getFeatureVersionDiff', r.getFeatureVersionDiff, ({ principal, params, query }) => versions.diff(principal, params.environment_pk, params.feature_pk, params.uuid, query.against));
   route(app, 'listFeatureVersionFeatureStates', r.listFeatureVersionFeatureStates, ({ principal, params }) => versions.listStates(principal, params.environment_pk, params.feature_pk, params.uuid));
   route(app, 'createFeatureVersionFeatureState', r.createFeatureVersionFeatureState, ({ principal, params, body }) =>

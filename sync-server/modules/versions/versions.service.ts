@@ -25,6 +25,7 @@ import {
   type VersionStateCreateInput,
   type VersionStateUpdateInput,
 } from '../../../src-shared/contracts/http/versions.contract.js';
+import { assertDirectChange } from '../access/direct-change.js';
 import type { Principal } from '../access/principal.js';
 import type { AccessService } from '../access/access.service.js';
 import { AuditObjectType, type AuditService } from '../audit/audit.service.js';
@@ -245,7 +246,18 @@ function fromBase64(state: string): Uint8Array {
 }
 
 /** The row of a new draft: its content, its Yjs state and the version it is based on. */
-function draftRecord(d: { uuid: string; ctx: VersionContext; p: Principal | null; content: VersionContent; doc: Y.Doc; base: VersionRecord | undefined; description: string | null; now: string }): Omit<VersionRecord, 'id'> {
+function draftRecord(d: {
+  uuid: string;
+  ctx: VersionContext;
+  p: Principal | null;
+  content: VersionContent;
+  doc: Y.Doc;
+  base: VersionRecord | undefined;
+  description: string | null;
+  now: string;
+  /** A `live_from` given at creation: used when the draft is published without one (spec §3.2). */
+  liveFrom?: string | null;
+}): Omit<VersionRecord, 'id'> {
   return {
     uuid: d.uuid,
     environmentId: d.ctx.env.id,
@@ -255,9 +267,10 @@ function draftRecord(d: { uuid: string; ctx: VersionContext; p: Principal | null
     ...contentColumns(d.content),
     draftState: toBase64(Y.encodeStateAsUpdate(d.doc)),
     baseVersionUuid: d.base?.uuid ?? null,
-    previousVersionUuid: null,
+    // Spec §3.6: a draft's previous version is the one live when it was made (its base, when live).
+    previousVersionUuid: d.base?.status === VersionStatus.PUBLISHED ? d.base.uuid : null,
     conflictJson: null,
-    liveFrom: null,
+    liveFrom: d.liveFrom ? new Date(d.liveFrom).toISOString() : null,
     liveSeq: null,
     publishedAt: null,
     ...createdBy(d.p),
@@ -372,13 +385,13 @@ export function createVersionsService(deps: {
 
   // ---- context and authorisation ------------------------------------------------------------------
 
-  async function contextOf(p: Principal, environmentId: number, featureId: number, needed: EnvironmentPermission | 'OVERRIDES'): Promise<VersionContext> {
+  async function contextOf(p: Principal, environmentId: number, featureId: number, needed: EnvironmentPermission | 'OVERRIDES', options: { allowV1?: boolean } = {}): Promise<VersionContext> {
     const scope = await assertPermission(p, environmentId, needed);
     const feature = await store.findFeature(k, featureId);
     if (!feature || feature.projectId !== scope.projectId) throw notFound('Feature');
     const env = await store.findEnvironment(k, environmentId);
     assert(env, `environment ${environmentId} of a checked scope exists`);
-    if (!env.isV2) {
+    if (!env.isV2 && !options.allowV1) {
       throw precondition(`Feature versioning v2 is not enabled on environment '${env.name}': versions exist only on v2 environments (enable it with POST /api/v1/environments/${env.apiKey}/enable-v2-versioning/).`, {
         reason: 'VERSIONING_NOT_ENABLED',
       });
@@ -527,10 +540,10 @@ export function createVersionsService(deps: {
   }
 
   /** Inserts a draft holding `content`, based on `base` (the live version, when there is one). */
-  async function insertDraft(trx: DbExecutor, p: Principal | null, ctx: VersionContext, content: VersionContent, base: VersionRecord | undefined, description: string | null): Promise<VersionRecord> {
+  async function insertDraft(trx: DbExecutor, p: Principal | null, ctx: VersionContext, content: VersionContent, base: VersionRecord | undefined, description: string | null, liveFrom: string | null = null): Promise<VersionRecord> {
     const now = nowIso();
     const doc = createDraftDoc(content);
-    const record = draftRecord({ uuid: generateUuid(), ctx, p, content, doc, base, description, now });
+    const record = draftRecord({ uuid: generateUuid(), ctx, p, content, doc, base, description, now, liveFrom });
     const id = await store.insertVersion(trx, record);
     const v = { ...record, id };
     await store.syncVersionStates(trx, { uuid: v.uuid, environmentId: v.environmentId, featureId: v.featureId, liveFrom: null }, statesOfContent(content), now);
@@ -637,7 +650,9 @@ export function createVersionsService(deps: {
   async function publishLocked(trx: DbExecutor, actor: Principal | null, ctx: { env: EnvironmentRef; feature: FeatureRef }, v: VersionRecord, liveFromRequested: string | null | undefined): Promise<VersionRecord> {
     assertDraft(v);
     const now = nowIso();
-    const requested = liveFromRequested ? new Date(liveFromRequested).toISOString() : null;
+    // Spec §3.4: live_from omitted → the version's pre-set live_from (given at creation), else now.
+    const given = liveFromRequested ?? v.liveFrom;
+    const requested = given ? new Date(given).toISOString() : null;
     const isScheduled = requested !== null && requested > now;
     const liveFrom = isScheduled ? (requested as string) : now;
     const live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, now);
@@ -856,7 +871,9 @@ export function createVersionsService(deps: {
 
   return {
     async list(p, environmentId, featureId, filter, page) {
-      const ctx = await contextOf(p, environmentId, featureId, EnvironmentPermission.VIEW_ENVIRONMENT);
+      // Spec §3.1: the list works on a v1 environment too (empty), e.g. after v2 was disabled.
+      const ctx = await contextOf(p, environmentId, featureId, EnvironmentPermission.VIEW_ENVIRONMENT, { allowV1: true });
+      if (!ctx.env.isV2) return { total: 0, items: [] };
       const now = nowIso();
       const { featureHistoryVisibilityDays } = await organisations.planLimits(ctx.env.organisationId);
       const visibleFrom = historyWindowStart(now, featureHistoryVisibilityDays);
@@ -881,8 +898,9 @@ export function createVersionsService(deps: {
           live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         }
         const content = await applyChangeInputs(trx, ctx.feature, live ? parseContent(live.contentJson) : defaultContentOf(ctx.feature), input, 'body');
-        const draft = await insertDraft(trx, p, ctx, content, live, input.description ?? null);
+        const draft = await insertDraft(trx, p, ctx, content, live, input.description ?? null, input.live_from ?? null);
         if (!input.publish_immediately) return draft;
+        await assertDirectChange(deps, trx, p, ctx.scope, `publish of version ${draft.uuid} of feature '${ctx.feature.name}'`);
         return publishLocked(trx, p, ctx, draft, undefined);
       });
       return toVersionWire(created, nowIso());
@@ -898,9 +916,12 @@ export function createVersionsService(deps: {
       await db.transaction(async (trx) => {
         const v = await store.lockVersion(trx, uuid);
         if (!v || v.environmentId !== ctx.env.id || v.featureId !== ctx.feature.id) throw notFound('Version');
-        if (v.status !== VersionStatus.DRAFT && v.status !== VersionStatus.CONFLICT) {
-          throw precondition(`Version ${uuid} cannot be deleted: it is published, and published versions are immutable. Only drafts can be deleted.`, { reason: 'VERSION_NOT_DRAFT', status: v.status });
+        // Spec §3.3: drafts, conflicted and scheduled (not yet live) versions; a live one never.
+        if (v.status === VersionStatus.PUBLISHED) {
+          throw precondition(`Cannot delete a live version. Version ${uuid} is published; published versions are immutable.`, { reason: 'VERSION_NOT_DRAFT', status: v.status });
         }
+        // A scheduled version cancelled: the document's next change goes with it.
+        if (v.status === VersionStatus.SCHEDULED) await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
         await store.deleteVersion(trx, uuid);
       });
     },
@@ -912,6 +933,7 @@ export function createVersionsService(deps: {
         await lockForGoingLive(trx, ctx.env.id, ctx.feature.id);
         const v = await store.lockVersion(trx, uuid);
         assert(v, `version ${uuid} exists`);
+        await assertDirectChange(deps, trx, p, ctx.scope, `${liveFrom ? 'schedule' : 'publish'} of version ${uuid} of feature '${ctx.feature.name}'`);
         return publishLocked(trx, p, ctx, v, liveFrom);
       });
       return toVersionWire(published, nowIso());
@@ -927,6 +949,7 @@ export function createVersionsService(deps: {
         await lockForGoingLive(trx, ctx.env.id, ctx.feature.id);
         const live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         const draft = await insertDraft(trx, p, ctx, parseContent(source.contentJson), live, description ?? `Restored from version ${uuid}`);
+        await assertDirectChange(deps, trx, p, ctx.scope, `rollback of feature '${ctx.feature.name}' to version ${uuid}`);
         return publishLocked(trx, p, ctx, draft, undefined);
       });
       return toVersionWire(restored, nowIso());

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db, DbExecutor } from '../../platform/database/database.js';
 import type { EnvironmentFeatureVersionsTable } from '../../platform/database/database.schema.js';
-import { insertFeatureStateRow } from '../../platform/database/feature-state-rows.js';
+import { insertFeatureStateRow, insertShares } from '../../platform/database/feature-state-rows.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { featureStateValueOf, type TypedValueColumns } from '../../../src-shared/domain/flags/feature-state-value.rules.js';
 import type { VersionRecord, VersionStateRow, VersionsStore, VersionSummary, V1StateRow } from './versions.store.js';
@@ -93,6 +93,12 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
   async function replaceWeights(ex: DbExecutor, stateId: number, current: { id: number; optionId: number; percentageAllocation: number }[], wanted: Map<number, number>): Promise<boolean> {
     let changed = false;
     const have = new Map(current.map((m) => [m.optionId, m]));
+    if ([...wanted.keys()].some((optionId) => !have.has(optionId))) {
+      // A share added: all are rewritten in option order, so the engine walks them in that order (ADR 0009).
+      await ex.deleteFrom('multivariate_feature_state_values').where('feature_state_id', '=', stateId).execute();
+      await insertShares(ex, stateId, [...wanted].map(([optionId, pct]) => ({ uuid: generateUuid(), optionId, percentageAllocation: pct })));
+      return true;
+    }
     for (const m of current) {
       if (!wanted.has(m.optionId)) {
         await ex.deleteFrom('multivariate_feature_state_values').where('id', '=', m.id).execute();

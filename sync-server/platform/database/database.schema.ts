@@ -218,6 +218,11 @@ export interface FeatureStatesTable {
   version: number | null;
   live_from: string | null;
   environment_feature_version_uuid: string | null;
+  /**
+   * Multivariate bucketing seed (Flagsmith's `mv_hashing_salt`): the id of the first state of this
+   * lineage (environment, feature, segment or default); null for identity overrides (their own id).
+   */
+  mv_hashing_salt: number | null;
   created_at: string;
   updated_at: string;
 }

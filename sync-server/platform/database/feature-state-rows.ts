@@ -40,8 +40,36 @@ export function v1FeatureStateRow(s: Omit<FeatureStateRow, 'version' | 'liveFrom
   return { ...s, version: 1, liveFrom: s.createdAt, environmentFeatureVersionUuid: null };
 }
 
-/** Inserts the state and its multivariate shares; returns the state's id. */
+/**
+ * The bucketing seed of the lineage a new state joins (same environment, feature and segment, or the
+ * environment default): the seed of the lineage's oldest state, or undefined when the state starts a
+ * lineage. Any state of a lineage carries its seed, so the oldest one is enough (ADR 0009).
+ */
+async function lineageSeed(ex: DbExecutor, s: Pick<FeatureStateRow, 'environmentId' | 'featureId' | 'featureSegmentId'>): Promise<number | undefined> {
+  let q = ex
+    .selectFrom('feature_states as fs')
+    .select('fs.mv_hashing_salt as seed')
+    .where('fs.environment_id', '=', s.environmentId)
+    .where('fs.feature_id', '=', s.featureId)
+    .where('fs.identity_id', 'is', null)
+    .where('fs.mv_hashing_salt', 'is not', null);
+  if (s.featureSegmentId === null) {
+    q = q.where('fs.feature_segment_id', 'is', null);
+  } else {
+    const segmentOf = ex.selectFrom('feature_segments').select('segment_id').where('id', '=', s.featureSegmentId);
+    q = q.innerJoin('feature_segments as fseg', 'fseg.id', 'fs.feature_segment_id').where('fseg.segment_id', '=', segmentOf);
+  }
+  const row = await q.orderBy('fs.id').limit(1).executeTakeFirst();
+  return row?.seed ?? undefined;
+}
+
+/**
+ * Inserts the state and its multivariate shares (in option order, so the engine's walk by share id is
+ * the option order in every version); returns the state's id. The state inherits its lineage's
+ * bucketing seed, or seeds a new lineage with its own id.
+ */
 export async function insertFeatureStateRow(ex: DbExecutor, s: FeatureStateRow): Promise<number> {
+  const seed = await lineageSeed(ex, s);
   const r = await ex
     .insertInto('feature_states')
     .values({
@@ -58,16 +86,24 @@ export async function insertFeatureStateRow(ex: DbExecutor, s: FeatureStateRow):
       version: s.version,
       live_from: s.liveFrom,
       environment_feature_version_uuid: s.environmentFeatureVersionUuid,
+      mv_hashing_salt: seed ?? null,
       created_at: s.createdAt,
       updated_at: s.createdAt,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  if (s.multivariateValues.length > 0) {
+  if (seed === undefined) await ex.updateTable('feature_states').set({ mv_hashing_salt: r.id }).where('id', '=', r.id).execute();
+  await insertShares(ex, r.id, s.multivariateValues);
+  return r.id;
+}
+
+/** Inserts a state's multivariate shares in option order. */
+export async function insertShares(ex: DbExecutor, featureStateId: number, shares: readonly MultivariateShareRow[]): Promise<void> {
+  if (shares.length > 0) {
+    const r = { id: featureStateId };
     await ex
       .insertInto('multivariate_feature_state_values')
-      .values(s.multivariateValues.map((v) => ({ uuid: v.uuid, feature_state_id: r.id, multivariate_option_id: v.optionId, percentage_allocation: v.percentageAllocation })))
+      .values([...shares].sort((a, b) => a.optionId - b.optionId).map((v) => ({ uuid: v.uuid, feature_state_id: r.id, multivariate_option_id: v.optionId, percentage_allocation: v.percentageAllocation })))
       .execute();
   }
-  return r.id;
 }

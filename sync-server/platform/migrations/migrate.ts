@@ -7,6 +7,7 @@ import { versionsMigration } from './0007-versions.js';
 import { changeRequestsMigration } from './0008-change-requests.js';
 import { syncMigration } from './0010-sync.js';
 import { releasePipelinesMigration } from './0009-release-pipelines.js';
+import { bucketingSeedsMigration } from './0011-bucketing-seeds.js';
 
 /** The ordered list of migrations. Append only: a released migration is never edited. */
 function migrationsFor(db: Db): Record<string, Migration> {
@@ -18,6 +19,7 @@ function migrationsFor(db: Db): Record<string, Migration> {
     '0008-change-requests': changeRequestsMigration(db.kind),
     '0010-sync': syncMigration(db.kind),
     '0009-release-pipelines': releasePipelinesMigration(db.kind),
+    '0011-bucketing-seeds': bucketingSeedsMigration(),
   };
 }
 

@@ -29,6 +29,16 @@ describe.each(DIALECTS)('change requests on %s', (dialect) => {
     const w = await v2World(api, { segments: options.segments ?? 1, ...(options.optionValues ? { optionValues: options.optionValues } : {}) });
     await api.op('createEnvironmentWebhook', { params: { api_key: w.env.api_key }, body: { url: 'http://127.0.0.1:9/hook' } });
     if (options.approvals !== undefined) await api.op('partialUpdateEnvironment', { params: { api_key: w.env.api_key }, body: { minimum_change_request_approvals: options.approvals } });
+    // These tests move a change request's base by publishing directly as the admin, which an environment
+    // requiring change requests allows only with the explicit, audited bypass (issue 12 §2).
+    const admin = await k().selectFrom('users').select('id').where('email', '=', 'admin@example.com').executeTakeFirstOrThrow();
+    const grants = (await api.op('listEnvironmentUserPermissions', { params: { api_key: w.env.api_key } })).body as { id: number; user: { id: number } }[];
+    const own = grants.find((g) => g.user.id === admin.id);
+    const body = { user: admin.id, permissions: ['BYPASS_CHANGE_REQUESTS'] };
+    const granted = own
+      ? await api.op('partialUpdateEnvironmentUserPermission', { params: { api_key: w.env.api_key, id: own.id }, body: { permissions: body.permissions } })
+      : await api.op('createEnvironmentUserPermission', { params: { api_key: w.env.api_key }, body });
+    if (granted.status >= 300) throw new Error(`bypass grant failed: ${JSON.stringify(granted.body)}`);
     return w;
   }
   const setDefault = (feature: number, value: string, extra: Record<string, unknown> = {}) => ({ feature, feature_states_to_update: [{ feature_segment: null, feature_state_value: stringValue(value), ...extra }] });

@@ -252,7 +252,7 @@ describe.each(DIALECTS)('experimental update-flag routes on %s', (dialect) => {
         ['body/value/value', 'updateFlagV1', { feature: { id: f.id }, value: { type: 'integer', value: '12abc' } }],
         ['body/value/value', 'updateFlagV1', { feature: { id: f.id }, value: { type: 'boolean', value: 'yes' } }],
         ['body/segment/id', 'updateFlagV1', { feature: { id: f.id }, segment: { id: 2147483000 }, enabled: true }],
-        ['body/segment_overrides/1/segment_id', 'updateFlagV2', { feature: { id: f.id }, segment_overrides: [{ segment_id: segments.beta }, { segment_id: segments.beta }] }],
+        ['body/segment_overrides/1/segment_id', 'updateFlagV2', { feature: { id: f.id }, environment_default: {}, segment_overrides: [{ segment_id: segments.beta }, { segment_id: segments.beta }] }],
         ['body/segment/id', 'deleteSegmentOverride', { feature: { id: f.id }, segment: { id: segments.beta } }],
       ];
       for (const [path, op, body] of cases) {

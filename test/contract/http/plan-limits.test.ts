@@ -139,11 +139,14 @@ describe.each(DIALECTS)('plan limits on versioned environments on %s', (dialect)
     for (let i = 0; i < 3; i++) await publishNow(w, a, { feature_states_to_update: [{ feature_segment: { segment: w.segments[0] }, feature_state_value: stringValue(`v${i}`) }] });
     expect(await featureSegmentRows(w)).toBeGreaterThanOrEqual(8);
     expect(await liveCount(w)).toBe(3);
-    // The feature-segments route counts a v2 environment the same way.
-    const legacy = await api.op('createFeatureSegment', { body: { feature: a, segment: w.segments[2], environment: w.env.id } });
-    expect(legacy.body).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: LIMIT, max: 3 } });
+    // On v2 the feature-segments route adds to a draft (issue 10 §2.3); the count applies when it goes live.
+    const d = await draft(w, a, {});
+    const legacy = await api.op('createFeatureSegment', { body: { feature: a, segment: w.segments[2], environment: w.env.id, environment_feature_version: d.uuid } });
+    expect(legacy.status).toBe(201);
+    expect((await api.op('publishFeatureVersion', { params: at(w, a, { uuid: d.uuid }) })).body).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: LIMIT, max: 3 } });
     await publishNow(w, b, { segment_ids_to_delete_overrides: [w.segments[1]] });
-    expect((await api.op('createFeatureSegment', { body: { feature: a, segment: w.segments[2], environment: w.env.id } })).status).toBe(201);
+    expect((await api.op('publishFeatureVersion', { params: at(w, a, { uuid: d.uuid }) })).status).toBe(200);
+    expect(await liveCount(w)).toBe(3);
   });
 
   test('create with publish_immediately and restore are checked like publish, and write nothing when refused', async () => {

@@ -694,6 +694,10 @@ const cases: Record<OperationId, WalkCase> = {
     },
   },
   partialUpdateFeatureSegment: { need: E('MANAGE_SEGMENT_OVERRIDES'), call: async (w) => ({ params: { id: (await freshFeatureSegment(w)).id }, body: { priority: 0 } }) },
+  createSegmentOverride: {
+    need: E('MANAGE_SEGMENT_OVERRIDES'),
+    call: async (w) => ({ params: { environment_api_key: w.env.api_key, feature_pk: (await freshFeature(w)).id }, body: { feature_segment: { segment: (await freshSegment(w)).id }, enabled: true } }),
+  },
   deleteFeatureSegment: { need: E('MANAGE_SEGMENT_OVERRIDES'), call: async (w) => ({ params: { id: (await freshFeatureSegment(w)).id } }) },
   // Ids in the body that the caller cannot see are "not found" ids: 400, as in Flagsmith.
   updateFeatureSegmentPriorities: {

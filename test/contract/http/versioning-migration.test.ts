@@ -134,6 +134,12 @@ describe.each(DIALECTS)('feature versioning migration routes on %s', (dialect) =
     await api.built.services.jobs.runOnce();
     expect((await api.op('getVersioningStatus', { params: { api_key: env.api_key } })).body).toMatchObject({ versioning_status: 'v1', use_v2_feature_versioning: false, progress: { done: 3, total: 3 } });
     expect(await versionCount(env.id)).toBe(0);
+    // The versions list answers as on any v1 environment (issue 10 §2.7): 200, empty.
+    for (const feature of features) {
+      const list = await api.op('listFeatureVersions', { params: { environment_pk: env.id, feature_pk: feature } });
+      expect(list.status).toBe(200);
+      expect(list.body).toMatchObject({ count: 0, results: [] });
+    }
     // Each feature keeps exactly its environment default, as a v1 state.
     const states = await k().selectFrom('feature_states').select(['feature_id', 'environment_feature_version_uuid', 'version']).where('environment_id', '=', env.id).execute();
     expect(states.map((s) => s.feature_id).sort((a, b) => a - b)).toEqual(features);

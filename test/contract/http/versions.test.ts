@@ -164,12 +164,14 @@ describe.each(DIALECTS)('feature version routes on %s', (dialect) => {
     expect(await count()).toBe(before);
   });
 
-  test('version routes answer 400 PRECONDITION_FAILED on a v1 environment and 404 for a feature of another project', async () => {
+  test('version writes answer 400 PRECONDITION_FAILED on a v1 environment, whose list is empty; 404 for a feature of another project', async () => {
     const v1 = await createEnvironment(api, w.project, 'Still v1');
     const r = await api.op('listFeatureVersions', { params: { environment_pk: v1.id, feature_pk: w.feature } });
-    expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ code: 'PRECONDITION_FAILED', details: { reason: 'VERSIONING_NOT_ENABLED' } });
-    expect((await api.op('createFeatureVersion', { params: { environment_pk: v1.id, feature_pk: w.feature }, body: {} })).status).toBe(400);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ count: 0, results: [] });
+    const created = await api.op('createFeatureVersion', { params: { environment_pk: v1.id, feature_pk: w.feature }, body: {} });
+    expect(created.status).toBe(400);
+    expect(created.body).toMatchObject({ code: 'PRECONDITION_FAILED', details: { reason: 'VERSIONING_NOT_ENABLED' } });
     const elsewhere = await v2World(api);
     expect((await api.op('listFeatureVersions', { params: { environment_pk: w.env.id, feature_pk: elsewhere.feature } })).status).toBe(404);
     expect((await api.op('getFeatureVersion', { params: at(w, { uuid: (await draft(elsewhere)).uuid }) })).status).toBe(404);

@@ -66,7 +66,10 @@ describe.each(DIALECTS)('change-request emails over SMTP on %s', (dialect) => {
 
     expect((await api.op('approveChangeRequest', { params: { id: created.body.id }, auth: reviewer.auth })).status).toBe(200);
     expect((await api.op('commitChangeRequest', { params: { id: created.body.id } })).body.status).toBe('scheduled');
-    await api.op('createFeatureVersion', { params: { environment_pk: w.env.id, feature_pk: w.feature }, body: { publish_immediately: true, feature_states_to_update: [{ feature_segment: null, feature_state_value: stringValue('red') }] } });
+    // A newer direct publish on an environment that requires approvals: only with the explicit, audited bypass.
+    expect((await api.op('createEnvironmentUserPermission', { params: { api_key: w.env.api_key }, body: { user: reviewer.id, permissions: ['BYPASS_CHANGE_REQUESTS'] } })).status).toBe(201);
+    const red = await api.op('createFeatureVersion', { params: { environment_pk: w.env.id, feature_pk: w.feature }, body: { publish_immediately: true, feature_states_to_update: [{ feature_segment: null, feature_state_value: stringValue('red') }] }, auth: reviewer.auth });
+    expect(red.status).toBe(201);
     await api.built.services.jobs.runOnce();
     smtp.mails.length = 0;
 

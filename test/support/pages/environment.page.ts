@@ -18,6 +18,11 @@ export class EnvironmentPage {
     return this.page.getByRole('switch', { name: `${featureName} in ${environmentName}` });
   }
 
+  /** The confirmation the list's switch asks on an environment that requires approvals. */
+  approvalDialog(environmentName: string): Locator {
+    return this.page.getByRole('dialog', { name: `${environmentName} requires approval` });
+  }
+
   async openFeature(featureName: string): Promise<void> {
     await this.page.getByRole('table', { name: /^Features in / }).getByRole('button', { name: featureName, exact: true }).click();
   }

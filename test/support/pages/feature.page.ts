@@ -56,6 +56,14 @@ export class FeaturePage {
     return scope.getByRole('list', { name: 'Changes' }).getByRole('listitem');
   }
 
+  /** The separate bypass of an environment's approvals, through its dialog and acknowledgement. */
+  async publishWithoutApproval(): Promise<void> {
+    await this.draft.getByRole('button', { name: 'Publish without approval…' }).click();
+    const dialog = this.page.getByRole('dialog', { name: 'Publish without a change request?' });
+    await dialog.getByRole('checkbox').check();
+    await dialog.getByRole('button', { name: 'Publish without approval' }).click();
+  }
+
   async publishNow(): Promise<void> {
     await this.draft.getByRole('button', { name: 'Publish now' }).click();
   }

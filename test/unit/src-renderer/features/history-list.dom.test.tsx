@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { FeaturePage } from '../../../../src-renderer/features/feature-page/feature-page.js';
-import { renderWithServices, signedInServices } from '../fixtures.js';
+import { makeData, renderWithServices, signedInServices } from '../fixtures.js';
 
 afterEach(cleanup);
 
@@ -10,8 +10,10 @@ const BANNER = 1000;
 const text = (value: string) => ({ type: 'unicode' as const, string_value: value });
 
 /** A feature with history: initial "Hello", then "Hi" and "Hey" published, a scheduled, a conflicted and a draft version. */
-async function withHistory() {
-  const setup = signedInServices();
+async function withHistory(approvals: number | null = null) {
+  const data = makeData();
+  data.environments[1] = { ...data.environments[1]!, minimum_change_request_approvals: approvals };
+  const setup = signedInServices(data);
   const { api } = setup;
   const publishValue = (value: string) => api.createFeatureVersion(PROD, BANNER, { feature_states_to_update: [{ feature_segment: null, feature_state_value: text(value) }], publish_immediately: true });
   await publishValue('Hi');
@@ -87,5 +89,31 @@ describe('History tab', () => {
     expect((await screen.findByText(/^Rolled back:/)).textContent).toMatch(/is live again as a new version\.$/);
     await waitFor(async () => expect(await rows()).toHaveLength(7));
     expect((await rows())[0]).toEqual(['Live', 'admin@example.com', 'On "Hello"']);
+  });
+
+  test('a scheduled version is cancelled after confirmation and leaves the history; what is live stays', async () => {
+    const { api } = await withHistory();
+    await waitFor(async () => expect(await rows()).toHaveLength(6));
+    fireEvent.click(within(await table()).getByRole('button', { name: /^Cancel the schedule of version .* for 1 Jan 2027, 08:00/ }));
+    const dialog = await screen.findByRole('dialog', { name: 'Cancel this scheduled change?' });
+    expect(dialog.textContent).toContain('scheduled for 1 Jan 2027, 08:00 UTC in Production is deleted. What is live stays as it is.');
+    expect(api.calls.filter((c) => c.startsWith('deleteFeatureVersion:'))).toEqual([]);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel schedule' }));
+    expect((await screen.findByText(/^Schedule cancelled/)).textContent).toBe('Schedule cancelled: the change planned for 1 Jan 2027, 08:00 UTC will not go live.');
+    await waitFor(async () => expect((await rows()).map((r) => r[0])).toEqual(['Draft', 'Conflict', 'Live', 'Published', 'Published']));
+    expect(api.versions.filter((v) => v.version.status === 'scheduled')).toEqual([]);
+  });
+
+  test('on an environment that requires approvals, rolling back creates a change request instead of publishing', async () => {
+    const setup = await withHistory(1);
+    await waitFor(async () => expect(await rows()).toHaveLength(6));
+    const [toHi] = within(await table()).getAllByRole('button', { name: /^Roll back/ });
+    fireEvent.click(toHi!);
+    const dialog = await screen.findByRole('dialog', { name: 'Roll back checkout_banner?' });
+    expect(dialog.textContent).toContain('Production requires approvals: rolling back creates a change request');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create change request' }));
+    await waitFor(() => expect(setup.store.getState().view).toMatchObject({ screen: 'change-request' }));
+    expect(setup.api.calls.filter((c) => c.startsWith('restoreFeatureVersion'))).toEqual([]);
+    expect(setup.data.changeRequests![0]!.changeRequest.title).toMatch(/^Roll back checkout_banner to the version of /);
   });
 });

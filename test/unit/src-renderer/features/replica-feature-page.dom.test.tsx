@@ -171,11 +171,11 @@ describe('feature page on the replica', () => {
     openFeature();
     fireEvent.click(within(await draftRegion()).getByRole('button', { name: 'Schedule…' }));
     const form = screen.getByRole('form', { name: 'Schedule' });
-    fireEvent.change(within(form).getByLabelText('Go live at'), { target: { value: '2026-12-01T09:00' } });
+    fireEvent.change(within(form).getByLabelText('Go live at (UTC)'), { target: { value: '2027-12-01T09:00' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Queue schedule' }));
     await waitFor(async () => expect(await db.intents.count().exec()).toBe(1));
     const [intent] = (await db.intents.find().exec()).map((d) => d.toMutableJSON());
-    expect(intent).toMatchObject({ kind: 'schedule', status: 'pending', liveFrom: new Date('2026-12-01T09:00').toISOString() });
+    expect(intent).toMatchObject({ kind: 'schedule', status: 'pending', liveFrom: '2027-12-01T09:00:00.000Z' });
   });
 
   test('a publish answered with a conflict shows the banner; resolving writes a fresh draft on the live version', async () => {
@@ -313,7 +313,7 @@ describe('Request change on an environment that requires approvals', () => {
     return { settle, waits: () => waits, awaitInSync: () => (waits++, promise) };
   }
 
-  test('the panel offers Request change; Publish and Schedule… are off with the reason', async () => {
+  test('the panel offers Request change and a separate bypass, with the reason; no plain Publish or Schedule…', async () => {
     await requireApprovals(2);
     await draftOf('next');
     openFeature({ connection: 'online' });
@@ -321,11 +321,10 @@ describe('Request change on an environment that requires approvals', () => {
     const request = await within(region).findByRole('button', { name: 'Request change' });
     expect(request).toHaveProperty('disabled', false);
     expect(request.className).toContain('primary');
-    for (const name of ['Publish', 'Schedule…']) {
-      const button = within(region).getByRole('button', { name });
-      expect(button).toHaveProperty('disabled', true);
-      expect(document.getElementById(button.getAttribute('aria-describedby')!)?.textContent).toMatch(/^This environment requires approvals/);
-    }
+    expect(within(region).queryByRole('button', { name: 'Publish' })).toBeNull();
+    expect(within(region).queryByRole('button', { name: 'Schedule…' })).toBeNull();
+    expect(within(region).getByRole('button', { name: 'Publish without approval…' })).toHaveProperty('disabled', false);
+    expect(region.textContent).toContain('This environment requires approvals: the draft goes live through a change request once it is approved.');
     fireEvent.click(request);
     const form = screen.getByRole('form', { name: 'Request change' });
     expect(form.textContent).toContain('Production needs 2 approvals before a change goes live.');
@@ -391,7 +390,16 @@ describe('Request change on an environment that requires approvals', () => {
     const request = await within(region).findByRole('button', { name: 'Request change' });
     expect(request).toHaveProperty('disabled', true);
     expect(document.getElementById(request.getAttribute('aria-describedby')!)?.textContent).toMatch(/needs the server/);
-    expect(within(region).getByRole('button', { name: 'Publish' })).toHaveProperty('disabled', true);
+    expect(within(region).getByRole('button', { name: 'Publish without approval…' })).toHaveProperty('disabled', true);
+  });
+
+  test('approvals set to 0 also route the draft through a change request', async () => {
+    await requireApprovals(0);
+    await draftOf('next');
+    openFeature({ connection: 'online' });
+    const region = await draftRegion();
+    expect(await within(region).findByRole('button', { name: 'Request change' })).toHaveProperty('disabled', false);
+    expect(within(region).queryByRole('button', { name: 'Publish' })).toBeNull();
   });
 });
 

@@ -141,10 +141,11 @@ describe('History tab from the replica', () => {
     expect(within(comparison).getByRole('row', { name: 'Environment default value changed' }).textContent).toContain('"Hello""Hey"');
     expect(api.calls.filter((c) => /^(listFeatureVersions|listVersionStates|getFeatureVersionDiff)/.test(c))).toEqual([]);
 
-    // Rolling back needs the server: offline it is shown but cannot be used.
+    // Rolling back and cancelling a schedule need the server: offline they are shown but cannot be used.
     const rollBack = within(table).getByRole('button', { name: /^Roll back/ });
     expect(rollBack).toHaveProperty('disabled', true);
-    expect(within(table).getByText('needs the server')).toBeTruthy();
+    expect(within(table).getByRole('button', { name: /^Cancel the schedule/ })).toHaveProperty('disabled', true);
+    expect(within(table).getAllByText('needs the server')).toHaveLength(2);
   });
 
   test('online, rolling back asks the server', async () => {

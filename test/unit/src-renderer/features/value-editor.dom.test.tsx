@@ -76,14 +76,30 @@ describe('value and segment-override editor', () => {
     fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
     const draft = await draftRegion();
     expect(within(draft).getByRole('button', { name: 'Schedule' })).toHaveProperty('disabled', true);
-    fireEvent.change(within(draft).getByLabelText('Go live at'), { target: { value: '2027-11-26T06:00' } });
+    fireEvent.change(within(draft).getByLabelText('Go live at (UTC)'), { target: { value: '2027-11-26T06:00' } });
     fireEvent.click(within(draft).getByRole('button', { name: 'Schedule' }));
     expect((await screen.findByText(/^Scheduled to go live/)).textContent).toMatch(/2027/);
     const scheduled = api.versions.find((v) => v.version.status === 'scheduled')!;
-    expect(scheduled.version.live_from).toBe(new Date('2027-11-26T06:00').toISOString());
+    // The field is read in UTC, the zone every time on screen is shown in.
+    expect(scheduled.version.live_from).toBe('2027-11-26T06:00:00.000Z');
     // Still live: the old value, until the schedule is reached.
     const served = await api.listEnvironmentFeatureStates('key-production');
     expect(served.find((s) => s.feature === 1000)?.feature_state_value).toBe('Hello');
+  });
+
+  test('a go-live time that has passed is not scheduled; publishing now is offered instead', async () => {
+    const { api } = openFeature(1);
+    await waitFor(() => expect((defaultValue() as HTMLInputElement).value).toBe('Hello'));
+    fireEvent.change(defaultValue(), { target: { value: 'Too late' } });
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    const draft = await draftRegion();
+    fireEvent.change(within(draft).getByLabelText('Go live at (UTC)'), { target: { value: '2020-01-01T06:00' } });
+    fireEvent.click(within(draft).getByRole('button', { name: 'Schedule' }));
+    const alert = await within(draft).findByRole('alert');
+    expect(alert.textContent).toContain('That time has passed, so it cannot be scheduled.');
+    expect(api.calls.filter((c) => c.startsWith('publishFeatureVersion:'))).toEqual([]);
+    fireEvent.click(within(alert).getByRole('button', { name: 'Publish now instead' }));
+    await waitFor(() => expect(api.calls.filter((c) => c.startsWith('publishFeatureVersion:'))).toEqual([expect.stringMatching(/:now$/)]));
   });
 
   test('publishing a draft that clashes with a newer live change shows the conflicting fields and keeps the draft', async () => {
@@ -150,13 +166,29 @@ describe('value and segment-override editor', () => {
     expect(draft.states.map((s) => s.feature_segment && [s.feature_segment.segment, s.feature_segment.priority])).toEqual([null, [8, 0]]);
   });
 
+  test('leaving the page with unsaved edits asks first; once saved it does not', async () => {
+    openFeature(1);
+    await waitFor(() => expect((defaultValue() as HTMLInputElement).value).toBe('Hello'));
+    const leave = () => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(leave()).toBe(false);
+    fireEvent.change(defaultValue(), { target: { value: 'Unsaved' } });
+    expect(leave()).toBe(true);
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Save draft' }));
+    await draftRegion();
+    await waitFor(() => expect(leave()).toBe(false));
+  });
+
   test('on a v1 environment, Save changes writes the live feature state and Discard restores the loaded values', async () => {
     const { api, data } = openFeature(0);
     await waitFor(() => expect((defaultValue() as HTMLInputElement).value).toBe('Hello dev'));
     expect(screen.queryByRole('tab', { name: 'History' })).toBeNull();
 
     fireEvent.change(defaultValue(), { target: { value: 'scrap this' } });
-    fireEvent.click(within(editor()).getByRole('button', { name: 'Discard changes' }));
+    fireEvent.click(within(editor()).getByRole('button', { name: 'Revert unsaved edits' }));
     expect((defaultValue() as HTMLInputElement).value).toBe('Hello dev');
 
     fireEvent.click(within(editor()).getByRole('switch', { name: 'Enabled in Development' }));
