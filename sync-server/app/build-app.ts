@@ -12,6 +12,7 @@ import type { Clock } from '../platform/clock/clock.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installAuthHook } from './http/auth-hook.js';
+import { lazySerializerFactory, lazyValidator } from './http/lazy-schemas.js';
 import { answerFrameworkError, installInputGuards } from './http/input-guards.js';
 import { MAX_PATH_PARAM_LENGTH } from '../../src-shared/contracts/http/route-contract.js';
 import type { HttpApp } from './http/http-app.js';
@@ -88,14 +89,16 @@ function installBodyValidator(app: HttpApp): void {
   const options = { allErrors: false, useDefaults: true, removeAdditional: false } as const;
   let compilers: { body: ReturnType<typeof buildCompiler>; other: ReturnType<typeof buildCompiler> } | undefined;
   app.setValidatorCompiler((route) => {
-    // Built on first use, when every shared schema (app.addSchema) is known.
+    // Built when the first route is registered, once every shared schema (app.addSchema) is known; each
+    // route's validator is then compiled on its first request (lazy-schemas.ts).
     compilers ??= {
       // Typeless body fields are deliberate (value fields the services type-check, bounded by `maxLength`
       // when they hold a string; optional bodies with `properties`): strictTypes would only log about them.
       body: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: false, strictTypes: false } }),
       other: buildCompiler(app.getSchemas() as Record<string, object>, { customOptions: { ...options, coerceTypes: 'array' } }),
     };
-    return (route.httpPart === 'body' ? compilers.body : compilers.other)(route as never);
+    const compile = route.httpPart === 'body' ? compilers.body : compilers.other;
+    return lazyValidator(() => compile(route as never));
   });
 }
 
@@ -125,6 +128,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<BuiltApp> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     return503OnClosing: true,
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
     ...(deps.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),

@@ -4,6 +4,8 @@
  * JSONPath such as `$.identity.identifier` or `$.environment.name`.
  */
 
+import type { IdentityInput, TraitInput } from './feature-states.js';
+
 /** A trait value as the engine holds it. */
 export type TraitValue = string | number | boolean | null;
 
@@ -181,4 +183,15 @@ export function getContextValue(context: EvaluationContext, property: string): T
   if (!path) return traitOf(context, property);
   const value = walk(context, path);
   return isPrimitiveContextValue(value) ? value : null;
+}
+
+/** The evaluation context of an identity in the document's environment; trait values are typed as the engine types them. */
+export function buildEvaluationContext(
+  doc: { api_key: string; name: string },
+  identity: Pick<IdentityInput, 'identifier' | 'key'>,
+  traits: readonly TraitInput[],
+): EvaluationContext {
+  const traitValues: Record<string, TraitValue> = {};
+  for (const trait of traits) traitValues[trait.trait_key] = toTraitValue(trait.trait_value);
+  return { environment: { key: doc.api_key, name: doc.name }, identity: { identifier: identity.identifier, key: identity.key, traits: traitValues } };
 }

@@ -6,10 +6,11 @@ import type {
   MultivariateFeatureStateValueDocument,
   SegmentDocument,
 } from '../../contracts/sdk/environment-document.schema.js';
-import { toTraitValue, type EvaluationContext, type TraitValue } from './context.js';
-import { getMultivariateVariant } from './multivariate.js';
-import { pythonStr } from './python-values.js';
+import { buildEvaluationContext } from './context.js';
+import { compileEnvironmentDocument, evaluateIdentity } from './compiled-document.js';
 import { isContextInSegment } from './segment-evaluator.js';
+
+export { buildEvaluationContext };
 
 /**
  * The flags of an environment, and of one identity in it, from an environment document: the
@@ -78,10 +79,6 @@ export interface EvaluationOptions {
   hideDisabledFlags?: boolean;
 }
 
-/** Segment overrides without priority rank after every prioritised one (the engine's DEFAULT_PRIORITY). */
-const DEFAULT_PRIORITY = Number.POSITIVE_INFINITY;
-const IDENTITY_OVERRIDES_SEGMENT_NAME = 'identity_overrides';
-
 /**
  * The identity's hash key, as Flagsmith's `Identity.get_hash_key`: `<environment api key>_<identifier>`
  * (the "composite key", which is also what SDKs in local evaluation use) when the environment hashes by
@@ -95,13 +92,6 @@ export function identityHashKey(args: { environmentApiKey: string; identifier: s
 /** Whether SDKs get disabled flags: the environment's setting when set, else the project's. */
 export function hideDisabledFlagsOf(doc: Pick<EnvironmentDocument, 'hide_disabled_flags' | 'project'>): boolean {
   return doc.hide_disabled_flags ?? doc.project.hide_disabled_flags;
-}
-
-/** The evaluation context of an identity in the document's environment; trait values are typed as the engine types them. */
-export function buildEvaluationContext(doc: Pick<EnvironmentDocument, 'api_key' | 'name'>, identity: Pick<IdentityInput, 'identifier' | 'key'>, traits: readonly TraitInput[]): EvaluationContext {
-  const traitValues: Record<string, TraitValue> = {};
-  for (const trait of traits) traitValues[trait.trait_key] = toTraitValue(trait.trait_value);
-  return { environment: { key: doc.api_key, name: doc.name }, identity: { identifier: identity.identifier, key: identity.key, traits: traitValues } };
 }
 
 function segmentKey(segment: SegmentDocument): string {
@@ -138,58 +128,15 @@ export function getEnvironmentFeatureStates(doc: EnvironmentDocument, options: E
 }
 
 /**
- * The flag a feature state gives an identity: its variant when the identity's hash falls in one of its
- * multivariate allocations, else its own value with the reason of the state's kind.
+ * An identity's flags: identity override, else the winning segment override, else the environment default;
+ * each split between its variants, if it has any. Callers evaluating many identities on one document
+ * compile it once (`compileEnvironmentDocument`) and call `evaluateIdentity`.
  */
-function decide(
-  feature: FeatureDocument,
-  featureState: FeatureStateDocument,
-  identityKey: string,
-  kind: { source: FlagSource; segment: SegmentDocument | null; reason: string },
-): EvaluatedFlag {
-  const variant = getMultivariateVariant(featureState, identityKey);
-  return {
-    feature,
-    enabled: featureState.enabled,
-    value: variant ? variant.multivariate_feature_option.value : featureState.feature_state_value,
-    featureState,
-    source: kind.source,
-    segment: kind.segment,
-    variant,
-    reason: variant ? `SPLIT; weight=${pythonStr(variant.percentage_allocation)}` : kind.reason,
-  };
-}
-
-/** An identity's flags: identity override, else the winning segment override, else the environment default; each split between its variants, if it has any. */
 export function getIdentityFeatureStates(
   doc: EnvironmentDocument,
   identity: IdentityInput,
   traits: readonly TraitInput[],
   options: EvaluationOptions = {},
 ): EvaluatedFlag[] {
-  const context = buildEvaluationContext(doc, identity, traits);
-
-  const segmentOverrides = new Map<number, { fs: FeatureStateDocument; segment: SegmentDocument; priority: number }>();
-  for (const segment of doc.project.segments) {
-    if (segment.feature_states.length === 0) continue;
-    if (!isContextInSegment(context, { key: segmentKey(segment), rules: segment.rules })) continue;
-    for (const fs of segment.feature_states) {
-      const priority = fs.feature_segment?.priority ?? DEFAULT_PRIORITY;
-      const current = segmentOverrides.get(fs.feature.id);
-      if (!current || priority < current.priority) segmentOverrides.set(fs.feature.id, { fs, segment, priority });
-    }
-  }
-
-  const identityOverrides = new Map<number, FeatureStateDocument>();
-  const overrides = identity.overrides ?? doc.identity_overrides.find((o) => o.identifier === identity.identifier)?.identity_features ?? [];
-  for (const fs of overrides) if (!identityOverrides.has(fs.feature.id)) identityOverrides.set(fs.feature.id, fs);
-
-  const flags = doc.feature_states.map((fs): EvaluatedFlag => {
-    const identityOverride = identityOverrides.get(fs.feature.id);
-    if (identityOverride) return decide(fs.feature, identityOverride, identity.key, { source: 'IDENTITY', segment: null, reason: `TARGETING_MATCH; segment=${IDENTITY_OVERRIDES_SEGMENT_NAME}` });
-    const segmentOverride = segmentOverrides.get(fs.feature.id);
-    if (segmentOverride) return decide(fs.feature, segmentOverride.fs, identity.key, { source: 'SEGMENT', segment: segmentOverride.segment, reason: `TARGETING_MATCH; segment=${segmentOverride.segment.name}` });
-    return decide(fs.feature, fs, identity.key, { source: 'ENVIRONMENT', segment: null, reason: 'DEFAULT' });
-  });
-  return applyFilters(doc, flags, options);
+  return evaluateIdentity(compileEnvironmentDocument(doc), identity, traits, options);
 }

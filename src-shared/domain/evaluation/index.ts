@@ -20,4 +20,5 @@ export {
   type IdentityInput,
   type TraitInput,
 } from './feature-states.js';
+export { compileEnvironmentDocument, evaluateIdentity, type CompiledDocument } from './compiled-document.js';
 export { toSdkFlag, toSdkTraits, type SdkFlagMeta } from './sdk-flags.js';

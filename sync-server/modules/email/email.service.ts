@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterCommit, type DbExecutor } from '../../platform/database/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
@@ -69,8 +69,16 @@ export function createEmailService(deps: {
 }): EmailService {
   const { store, clock, access, jobs, settings, logger } = deps;
   const timeout = settings.smtpTimeoutMs ?? 30_000;
-  const transport = settings.smtpUrl
-    ? nodemailer.createTransport({ url: settings.smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout })
+  // nodemailer is loaded with the first email to send over SMTP: a server without SMTP never needs it.
+  let transporter: Promise<Transporter> | undefined;
+  const url = settings.smtpUrl;
+  const transport = url
+    ? {
+        sendMail: async (message: Parameters<Transporter['sendMail']>[0]) => {
+          transporter ??= import('nodemailer').then((m) => m.default.createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }));
+          return (await transporter).sendMail(message);
+        },
+      }
     : undefined;
 
   jobs.register(EMAIL_SEND_JOB, async (payload, job) => {

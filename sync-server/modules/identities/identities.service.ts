@@ -157,7 +157,12 @@ export interface IdentitiesService {
     environmentId: number,
     identifier: string | null,
     traits: readonly SdkTraitInput[],
-    options: { persist: boolean; isTransientIdentity?: boolean | undefined },
+    options: {
+      persist: boolean;
+      isTransientIdentity?: boolean | undefined;
+      /** False: leave `overrides` empty (the SDK module evaluates overrides from the environment document). */
+      withOverrides?: boolean | undefined;
+    },
   ): Promise<IdentifyResult>;
   /** The identity with this identifier, or undefined (no creation). */
   findByIdentifier(environmentId: number, identifier: string, ex?: DbExecutor): Promise<StoredIdentity | undefined>;
@@ -195,6 +200,28 @@ const MAX_TRAIT_KEY_LENGTH = 200;
  * `extra` over `stored` by key, as Flagsmith merges traits in a dict: a replaced key keeps its place,
  * new keys follow in their order.
  */
+type TraitWrite = { kind: 'delete'; id: number } | { kind: 'update'; id: number; valueJson: string } | { kind: 'insert'; key: string; valueJson: string };
+
+/**
+ * The writes that bring the stored traits to what an identify call sends (its non-transient traits, in
+ * call order: a null value deletes, another value sets), and none for a trait that already holds its
+ * value. A key sent twice ends as its last mention says.
+ */
+function traitWritesOf(stored: readonly TraitRecord[], sent: readonly { key: string; value: TypedTraitValue | null; isTransient: boolean }[]): TraitWrite[] {
+  const target = new Map<string, string | null>();
+  for (const t of sent) if (!t.isTransient) target.set(t.key, t.value === null ? null : encodeTraitValue(t.value));
+  const byKey = new Map(stored.map((t) => [t.traitKey, t]));
+  const writes: TraitWrite[] = [];
+  for (const [key, valueJson] of target) {
+    const existing = byKey.get(key);
+    if (valueJson === null) {
+      if (existing) writes.push({ kind: 'delete', id: existing.id });
+    } else if (!existing) writes.push({ kind: 'insert', key, valueJson });
+    else if (existing.valueJson !== valueJson) writes.push({ kind: 'update', id: existing.id, valueJson });
+  }
+  return writes;
+}
+
 function mergeTraits(stored: readonly IdentityTrait[], extra: readonly IdentityTrait[]): IdentityTrait[] {
   const merged = new Map<string, TraitValue>(stored.map((t) => [t.trait_key, t.trait_value]));
   for (const t of extra) merged.set(t.trait_key, t.trait_value);
@@ -617,7 +644,21 @@ export function createIdentitiesService(deps: {
       if (options.isTransientIdentity) {
         const existing = await store.findIdentityByIdentifier(k, environmentId, identifier);
         if (!existing) return { identity: transientIdentity(environmentId, identifier), isNew: false, traits: mergeTraits([], incoming(() => true)), overrides: [] };
-        return { identity: identityResult(existing), isNew: false, traits: mergeTraits(await storedTraits(k, existing.id), incoming(() => true)), overrides: await overridesOf(k, existing.id) };
+        return { identity: identityResult(existing), isNew: false, traits: mergeTraits(await storedTraits(k, existing.id), incoming(() => true)), overrides: options.withOverrides === false ? [] : await overridesOf(k, existing.id) };
+      }
+
+      const withOverrides = options.withOverrides !== false;
+      const overridesFor = async (ex: DbExecutor, identityId: number) => (withOverrides ? overridesOf(ex, identityId) : []);
+      // The usual call: a known identity sending the traits it sent before. Read without a transaction,
+      // and write nothing unless something changed.
+      const known = await store.findIdentityByIdentifier(k, environmentId, identifier);
+      if (known) {
+        const stored = await store.listTraits(k, known.id);
+        if (!options.persist || traitWritesOf(stored, checked).length === 0) {
+          const storedValues = stored.map((t) => ({ trait_key: t.traitKey, trait_value: decodeTraitValue(t.valueJson).value }));
+          const evaluated = mergeTraits(storedValues, incoming((t) => !options.persist || t.isTransient));
+          return { identity: identityResult(known), isNew: false, traits: evaluated, overrides: await overridesFor(k, known.id) };
+        }
       }
 
       const attempt = () =>
@@ -629,21 +670,17 @@ export function createIdentitiesService(deps: {
             identity = await loadIdentity(trx, environmentId, id);
           }
           if (!options.persist) {
-            return { identity: identityResult(identity), isNew, traits: mergeTraits(await storedTraits(trx, identity.id), incoming(() => true)), overrides: await overridesOf(trx, identity.id) };
+            return { identity: identityResult(identity), isNew, traits: mergeTraits(await storedTraits(trx, identity.id), incoming(() => true)), overrides: await overridesFor(trx, identity.id) };
           }
-          for (const t of checked) {
-            if (t.isTransient) continue;
-            const existing = await store.findTraitByKey(trx, identity.id, t.key);
-            if (t.value === null) {
-              if (existing) await store.deleteTrait(trx, existing.id);
-            } else if (existing) {
-              await store.updateTrait(trx, existing.id, { valueJson: encodeTraitValue(t.value) });
-            } else {
-              await store.insertTrait(trx, { identityId: identity.id, traitKey: t.key, valueJson: encodeTraitValue(t.value), createdAt: clock.now().toISOString() });
-            }
+          const writes = traitWritesOf(isNew ? [] : await store.listTraits(trx, identity.id), checked);
+          const createdAt = clock.now().toISOString();
+          for (const w of writes) {
+            if (w.kind === 'delete') await store.deleteTrait(trx, w.id);
+            else if (w.kind === 'update') await store.updateTrait(trx, w.id, { valueJson: w.valueJson });
+            else await store.insertTrait(trx, { identityId: identity.id, traitKey: w.key, valueJson: w.valueJson, createdAt });
           }
           const traitsAfter = mergeTraits(await storedTraits(trx, identity.id), incoming((t) => t.isTransient));
-          return { identity: identityResult(identity), isNew, traits: traitsAfter, overrides: await overridesOf(trx, identity.id) };
+          return { identity: identityResult(identity), isNew, traits: traitsAfter, overrides: await overridesFor(trx, identity.id) };
         });
       // Concurrent first identifies of one identifier (or trait key) collide on a unique index: the
       // loser's transaction rolls back and, run again, finds the winner's rows.

@@ -39,8 +39,8 @@ export function registerSdkRoutes(app: HttpApp, sdk: SdkService): void {
     const client = clientOf(request);
     return query.feature === undefined ? sendJson(reply, await sdk.environmentFlagsBody(client)) : sdk.environmentFlags(client, query.feature);
   });
-  route(app, 'getSdkIdentity', r.getSdkIdentity, ({ request, query }) => sdk.identityFlags(clientOf(request), query.identifier));
-  route(app, 'identifySdkIdentity', r.identifySdkIdentity, ({ request, body }) => sdk.identify(clientOf(request), body));
+  route(app, 'getSdkIdentity', r.getSdkIdentity, async ({ request, reply, query }) => sendJson(reply, await sdk.identityFlagsBody(clientOf(request), query.identifier)));
+  route(app, 'identifySdkIdentity', r.identifySdkIdentity, async ({ request, reply, body }) => sendJson(reply, await sdk.identifyBody(clientOf(request), body)));
   route(app, 'getEnvironmentDocument', r.getEnvironmentDocument, ({ request, reply }) => {
     const header = request.headers['if-none-match'];
     return sendDocument(reply, sdk, clientOf(request), Array.isArray(header) ? header.join(',') : header);

@@ -1,9 +1,11 @@
 import type { EnvironmentDocument, SdkFlagWire, SdkIdentitiesResponseWire } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
 import type { SdkTraitInput } from '../../../src-shared/contracts/http/sdk.contract.js';
 import {
+  compileEnvironmentDocument,
+  evaluateIdentity,
   getEnvironmentFeatureStates,
-  getIdentityFeatureStates,
   identityHashKey,
+  type CompiledDocument,
   toSdkFlag,
   toSdkTraits,
   type EvaluatedFlag,
@@ -51,12 +53,16 @@ export interface SdkService {
   environmentFlagsBody(client: SdkClient): Promise<Buffer>;
   /** Flags and stored traits of an identity; creates the identity on first sight. */
   identityFlags(client: SdkClient, identifier: string): Promise<SdkIdentitiesResponseWire>;
+  /** `identityFlags` as UTF-8 JSON (the hot path: each flag's JSON is made once per document revision). */
+  identityFlagsBody(client: SdkClient, identifier: string): Promise<Buffer>;
   /**
    * Identify with traits. Traits are stored when the organisation persists trait data and the key may
    * set them (server-side keys always; client-side keys when the environment allows client traits);
    * otherwise they only take part in this evaluation, merged over the stored ones.
    */
   identify(client: SdkClient, input: IdentifyInput): Promise<SdkIdentitiesResponseWire>;
+  /** `identify` as UTF-8 JSON, the same bytes the response schema would give. */
+  identifyBody(client: SdkClient, input: IdentifyInput): Promise<Buffer>;
   /** The document for local evaluation (the route requires a server-side key). */
   environmentDocument(client: SdkClient, ifNoneMatch: string | undefined): Promise<DocumentResponse>;
   /**
@@ -74,6 +80,8 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
     return tag === '*' || tag === etag || tag === `W/${etag}`;
   });
 }
+
+const COMMA = Buffer.from(',');
 
 export function createSdkService(deps: { cache: DocumentCache; identities: IdentitiesService }): SdkService {
   const { cache, identities } = deps;
@@ -104,13 +112,76 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
     return computed;
   }
 
-  function evaluateIdentity(snapshot: DocumentSnapshot, client: SdkClient, identity: { id: number | null; identifier: string }, traits: readonly TraitInput[]): SdkIdentitiesResponseWire {
+  /** What identity evaluation keeps per snapshot: the compiled document and each flag's JSON, made on first use. */
+  const prepared = new WeakMap<DocumentSnapshot, { compiled: CompiledDocument; flagJson: Map<object, Buffer> }>();
+  function preparedOf(snapshot: DocumentSnapshot) {
+    let p = prepared.get(snapshot);
+    if (!p) {
+      p = { compiled: compileEnvironmentDocument(snapshot.document), flagJson: new Map() };
+      prepared.set(snapshot, p);
+    }
+    return p;
+  }
+
+  interface Evaluated {
+    identifier: string;
+    flags: readonly EvaluatedFlag[];
+    traits: readonly TraitInput[];
+    overriddenIdentityId: number | null;
+  }
+
+  function evaluate(snapshot: DocumentSnapshot, client: SdkClient, identity: { id: number | null; identifier: string }, traits: readonly TraitInput[]): Evaluated {
     const doc = snapshot.document;
     const key = identityHashKey({ environmentApiKey: doc.api_key, identifier: identity.identifier, identityId: identity.id, useCompositeKey: doc.use_identity_composite_key_for_hashing });
     // Identity overrides come from the document (they bump its revision), as in local evaluation.
-    const flags = getIdentityFeatureStates(doc, { identifier: identity.identifier, key }, traits, { excludeServerKeyOnly: !client.isServerKey });
-    const overriddenIdentityId = snapshot.identityIdByIdentifier.get(identity.identifier) ?? identity.id;
-    return { identifier: identity.identifier, flags: toWire(snapshot, flags, overriddenIdentityId), traits: toSdkTraits(traits) };
+    const flags = evaluateIdentity(preparedOf(snapshot).compiled, { identifier: identity.identifier, key }, traits, { excludeServerKeyOnly: !client.isServerKey });
+    return { identifier: identity.identifier, flags, traits, overriddenIdentityId: snapshot.identityIdByIdentifier.get(identity.identifier) ?? identity.id };
+  }
+
+  function toResponse(snapshot: DocumentSnapshot, e: Evaluated): SdkIdentitiesResponseWire {
+    return { identifier: e.identifier, flags: toWire(snapshot, e.flags, e.overriddenIdentityId), traits: toSdkTraits(e.traits) };
+  }
+
+  /**
+   * The response as JSON: a flag decided by an environment default or a segment override is the same for
+   * every identity it decides (per variant), so its JSON is made once per snapshot and reused.
+   */
+  function toResponseBody(snapshot: DocumentSnapshot, e: Evaluated): Buffer {
+    const cache = preparedOf(snapshot).flagJson;
+    const parts: Buffer[] = [Buffer.from(`{"identifier":${JSON.stringify(e.identifier)},"flags":[`, 'utf8')];
+    for (const flag of e.flags) {
+      if (parts.length > 1) parts.push(COMMA);
+      if (flag.source === 'IDENTITY') {
+        parts.push(Buffer.from(JSON.stringify(toWire(snapshot, [flag], e.overriddenIdentityId)[0]), 'utf8'));
+        continue;
+      }
+      const cacheKey = flag.variant ?? flag.featureState;
+      let json = cache.get(cacheKey);
+      if (json === undefined) {
+        json = Buffer.from(JSON.stringify(toWire(snapshot, [flag], null)[0]), 'utf8');
+        cache.set(cacheKey, json);
+      }
+      parts.push(json);
+    }
+    parts.push(Buffer.from(`],"traits":${JSON.stringify(toSdkTraits(e.traits))}}`, 'utf8'));
+    // Copies the cached bytes once: no string of the whole answer is built or encoded.
+    return Buffer.concat(parts);
+  }
+
+  async function identifyStored(client: SdkClient, identifier: string): Promise<[DocumentSnapshot, Evaluated]> {
+    const snapshot = await snapshotFor(client);
+    const result = await identities.identifyWithTraits(client.environmentId, identifier, [], { persist: true, withOverrides: false });
+    return [snapshot, evaluate(snapshot, client, result.identity, result.traits)];
+  }
+
+  async function identifyWith(client: SdkClient, input: IdentifyInput): Promise<[DocumentSnapshot, Evaluated]> {
+    const snapshot = await snapshotFor(client);
+    const doc = snapshot.document;
+    const isPersisted = doc.project.organisation.persist_trait_data && (client.isServerKey || doc.allow_client_traits);
+    // The identities service validates each value (and names the bad one); the contract leaves it untyped.
+    const traits = (input.traits ?? []).map((t) => ({ trait_key: t.trait_key, trait_value: t.trait_value as TraitValue | null, transient: t.transient }));
+    const result = await identities.identifyWithTraits(client.environmentId, input.identifier || null, traits, { persist: isPersisted, isTransientIdentity: input.transient === true, withOverrides: false });
+    return [snapshot, evaluate(snapshot, client, result.identity, result.traits)];
   }
 
   return {
@@ -128,19 +199,19 @@ export function createSdkService(deps: { cache: DocumentCache; identities: Ident
     },
 
     async identityFlags(client, identifier) {
-      const snapshot = await snapshotFor(client);
-      const result = await identities.identifyWithTraits(client.environmentId, identifier, [], { persist: true });
-      return evaluateIdentity(snapshot, client, result.identity, result.traits);
+      return toResponse(...(await identifyStored(client, identifier)));
+    },
+
+    async identityFlagsBody(client, identifier) {
+      return toResponseBody(...(await identifyStored(client, identifier)));
     },
 
     async identify(client, input) {
-      const snapshot = await snapshotFor(client);
-      const doc = snapshot.document;
-      const isPersisted = doc.project.organisation.persist_trait_data && (client.isServerKey || doc.allow_client_traits);
-      // The identities service validates each value (and names the bad one); the contract leaves it untyped.
-      const traits = (input.traits ?? []).map((t) => ({ trait_key: t.trait_key, trait_value: t.trait_value as TraitValue | null, transient: t.transient }));
-      const result = await identities.identifyWithTraits(client.environmentId, input.identifier || null, traits, { persist: isPersisted, isTransientIdentity: input.transient === true });
-      return evaluateIdentity(snapshot, client, result.identity, result.traits);
+      return toResponse(...(await identifyWith(client, input)));
+    },
+
+    async identifyBody(client, input) {
+      return toResponseBody(...(await identifyWith(client, input)));
     },
 
     async documentForAdmin(environmentId) {

@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { isLiveAt } from '../../../src-shared/domain/versioning/live-version.js';
 import { changeToWire } from './version-change-wire.js';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db, DbExecutor } from '../../platform/database/database.js';
+import { beforeCommit, type Db, type DbExecutor } from '../../platform/database/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import { generateUuid } from '../../platform/security/secrets.js';
 import { EnvironmentPermission } from '../../../src-shared/domain/permissions/permissions.js';
@@ -12,7 +12,7 @@ import { inferFeatureStateValue } from '../../../src-shared/domain/flags/feature
 import { canonicalVersionContentJson, type VersionContent, type FlagStateContent } from '../../../src-shared/domain/versioning/version-content.js';
 import { diffVersionContent, describeChange } from '../../../src-shared/domain/versioning/version-diff.js';
 import { mergeVersionContent, type MergeConflict } from '../../../src-shared/domain/versioning/three-way-merge.js';
-import { checkSegmentOverrideLimit, countSegmentOverrides, historyWindowStart, liveOverridesAfterGoingLive, type LimitCheck } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
+import { countSegmentOverrides, historyWindowStart, type LimitCheck } from '../../../src-shared/domain/plan-limits/plan-limits.rules.js';
 import { createDraftDoc, loadDraftDoc, readDraftDoc, removeSegmentOverride, setEnabled, setMultivariateWeight, setValue, upsertSegmentOverride } from '../../../src-shared/domain/versioning/draft-doc.js';
 import {
   VersionStatus,
@@ -34,6 +34,8 @@ import type { EmailService } from '../email/email.service.js';
 import type { OrganisationsService } from '../organisations/organisations.service.js';
 import { scheduledChangeConflictEmail } from '../email/email-templates.js';
 import { bumpDocumentRevision } from '../sdk/document-revision.js';
+import { lockUntilCommit } from '../../platform/database/transaction-lock.js';
+import { createOverrideLimitCheck } from './override-limit.js';
 import { parseTypedValue } from '../features/flag-value-input.js';
 import type { EnvironmentRef, FeatureRef, VersionRecord, VersionStateRow, VersionsStore, VersionSummary } from './versions.store.js';
 import { conflictToWire, contentColumns, defaultContentOf, flagStateOf, parseContent, placesOverHundred, statesOfContent } from './version-content-rows.js';
@@ -587,17 +589,22 @@ export function createVersionsService(deps: {
     }
   }
 
+  const overrideLimit = createOverrideLimitCheck({ organisations, store });
+  /** Whether `content` replacing `live` keeps the environment within its segment-override limit (override-limit.ts). */
+  function checkOverrideLimit(trx: DbExecutor, ctx: { env: EnvironmentRef; feature: FeatureRef }, content: VersionContent, live: VersionRecord | undefined, now: string): Promise<LimitCheck> {
+    const liveNow = live ? Object.keys(parseContent(live.contentJson).segmentOverrides).length : 0;
+    return overrideLimit(trx, { environmentId: ctx.env.id, organisationId: ctx.env.organisationId, featureId: ctx.feature.id }, { goingLive: Object.keys(content.segmentOverrides).length, liveNow }, now);
+  }
+
   /**
-   * Whether `content` going live for the feature keeps the environment within
-   * `max_segment_overrides_per_environment` (v2 count: the overrides of every feature's live version).
-   * Runs under the environment lock, so concurrent publishes see each other's counts.
+   * The locks of a version going live (ADR 0005): first its feature's chain in the environment, so
+   * concurrent go-lives of one feature form one linear chain (`liveVersion` and `nextLiveSeq` read under
+   * it) while other features proceed; the environment row last, just before commit, for the document
+   * revision bump (the plan-limit check takes it earlier when the version adds overrides).
    */
-  async function checkOverrideLimit(trx: DbExecutor, ctx: { env: EnvironmentRef; feature: FeatureRef }, content: VersionContent, now: string): Promise<LimitCheck> {
-    const { maxSegmentOverridesPerEnvironment: max } = await organisations.planLimits(ctx.env.organisationId, trx);
-    const live = await store.liveOverrideCounts(trx, ctx.env.id, now);
-    const before = countSegmentOverrides({ mode: 'v2', liveOverridesByFeature: live });
-    const after = countSegmentOverrides({ mode: 'v2', liveOverridesByFeature: liveOverridesAfterGoingLive(live, ctx.feature.id, Object.keys(content.segmentOverrides).length) });
-    return checkSegmentOverrideLimit(before, after, max);
+  async function lockForGoingLive(trx: DbExecutor, environmentId: number, featureId: number): Promise<void> {
+    await lockUntilCommit(db.kind, trx, environmentId, featureId);
+    await beforeCommit(trx, () => bumpDocumentRevision(trx, { environmentId }));
   }
 
   function limitExceeded(check: Extract<LimitCheck, { isWithinLimit: false }>, v: VersionRecord): AppError {
@@ -637,8 +644,8 @@ export function createVersionsService(deps: {
   }
 
   /**
-   * Publishes a locked draft inside the caller's transaction, which has already locked the environment
-   * row (`bumpDocumentRevision`). Returns the updated version.
+   * Publishes a locked draft inside the caller's transaction, which has already taken `lockForGoingLive`.
+   * Returns the updated version.
    */
   async function publishLocked(trx: DbExecutor, actor: Principal | null, ctx: { env: EnvironmentRef; feature: FeatureRef }, v: VersionRecord, liveFromRequested: string | null | undefined): Promise<VersionRecord> {
     assertDraft(v);
@@ -658,7 +665,7 @@ export function createVersionsService(deps: {
       });
     }
     // A scheduled version is checked now as if it went live now, and again when it does.
-    const limit = await checkOverrideLimit(trx, ctx, merged.content, now);
+    const limit = await checkOverrideLimit(trx, ctx, merged.content, live, now);
     if (!limit.isWithinLimit) throw limitExceeded(limit, v);
     const patch = {
       status: isScheduled ? VersionStatus.SCHEDULED : VersionStatus.PUBLISHED,
@@ -704,7 +711,7 @@ export function createVersionsService(deps: {
     const feature = await store.findFeature(trx, v.featureId);
     assert(env && feature, `environment and feature of version ${uuid} exist`);
     const ctx = { env, feature };
-    await bumpDocumentRevision(trx, { environmentId: env.id });
+    await lockForGoingLive(trx, env.id, feature.id);
     const live = await store.liveVersion(trx, env.id, feature.id, now);
     const actor = await principalOf(trx, v);
     const merged = await mergeWithLive(trx, v, live);
@@ -713,7 +720,7 @@ export function createVersionsService(deps: {
       await markConflict(trx, v, live, merged.conflicts, actor, ctx, now);
       return true;
     }
-    const limit = await checkOverrideLimit(trx, ctx, merged.content, now);
+    const limit = await checkOverrideLimit(trx, ctx, merged.content, live, now);
     if (!limit.isWithinLimit) {
       await markOverLimit(trx, v, limit, actor, ctx, now);
       return true;
@@ -881,8 +888,8 @@ export function createVersionsService(deps: {
       const touchesDefault = input.publish_immediately === true || toUpdate.some((s) => !s.feature_segment);
       const ctx = await contextOf(p, environmentId, featureId, touchesDefault ? EnvironmentPermission.UPDATE_FEATURE_STATE : 'OVERRIDES');
       const created = await db.transaction(async (trx) => {
-        // Publishing takes the environment lock; take it first so the live version read below stays live.
-        if (input.publish_immediately) await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
+        // Publishing locks the feature's chain; take it first so the live version read below stays live.
+        if (input.publish_immediately) await lockForGoingLive(trx, ctx.env.id, ctx.feature.id);
         let live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         if (!live && !(await store.hasVersion(trx, ctx.env.id, ctx.feature.id))) {
           // A feature added after the move to v2 without its initial version: adopt its current state first.
@@ -923,8 +930,7 @@ export function createVersionsService(deps: {
       const ctx = await contextOf(p, environmentId, featureId, EnvironmentPermission.UPDATE_FEATURE_STATE);
       await loadVersion(k, ctx, uuid);
       const published = await db.transaction(async (trx) => {
-        // D8 / ADR 0005: the environment row first, so concurrent publishes of a feature form one chain.
-        await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
+        await lockForGoingLive(trx, ctx.env.id, ctx.feature.id);
         const v = await store.lockVersion(trx, uuid);
         assert(v, `version ${uuid} exists`);
         await assertDirectChange(deps, trx, p, ctx.scope, `${liveFrom ? 'schedule' : 'publish'} of version ${uuid} of feature '${ctx.feature.name}'`);
@@ -940,7 +946,7 @@ export function createVersionsService(deps: {
         throw precondition(`Version ${uuid} cannot be restored: only a published version can be (it is ${source.status}).`, { reason: 'VERSION_NOT_PUBLISHED', status: source.status });
       }
       const restored = await db.transaction(async (trx) => {
-        await bumpDocumentRevision(trx, { environmentId: ctx.env.id });
+        await lockForGoingLive(trx, ctx.env.id, ctx.feature.id);
         const live = await store.liveVersion(trx, ctx.env.id, ctx.feature.id, nowIso());
         const draft = await insertDraft(trx, p, ctx, parseContent(source.contentJson), live, description ?? `Restored from version ${uuid}`);
         await assertDirectChange(deps, trx, p, ctx.scope, `rollback of feature '${ctx.feature.name}' to version ${uuid}`);
@@ -1206,7 +1212,7 @@ export function createVersionsService(deps: {
       const feature = await store.findFeature(trx, change.featureId);
       if (!env || !feature || feature.projectId !== env.projectId) throw notFound('Feature');
       const ctx: VersionContext = { scope: { projectId: env.projectId, organisationId: env.organisationId, environmentId: env.id }, env, feature };
-      await bumpDocumentRevision(trx, { environmentId: env.id });
+      await lockForGoingLive(trx, env.id, feature.id);
       const base = change.baseVersionUuid ? await store.findVersion(trx, change.baseVersionUuid) : undefined;
       const draft = await insertDraft(trx, actor, ctx, change.content, base, change.description);
       if (change.changeRequestId !== null) await store.setChangeRequest(trx, draft.uuid, change.changeRequestId);

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { request } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { BackgroundWorker } from '../../platform/jobs/job-runner.js';
@@ -64,9 +63,13 @@ export interface PostResult {
   error: string | null;
 }
 
+let undici: Promise<typeof import('undici')> | undefined;
+
 /** One POST with a bounded wait and a bounded read of the answer; never throws. */
 export async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   try {
+    // undici is loaded with the first delivery: a server without webhooks never needs it.
+    const { request } = await (undici ??= import('undici'));
     const res = await request(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
     // Read at most 1 KiB and drop the rest: a receiver answering with a huge body must not cost memory.
     const chunks: Buffer[] = [];

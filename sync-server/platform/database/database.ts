@@ -96,11 +96,32 @@ export function openDatabase(options: DatabaseOptions): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  cachePreparedStatements(sqlite);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: sqlite }),
     plugins: [new SqliteBooleanPlugin()],
   });
   return wrap(kysely, 'sqlite');
+}
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare()`, and Kysely prepares every query it runs, so a
+ * hot query would be compiled on every request: keep compiled statements by their SQL (a statement still
+ * iterating is never handed out twice). SQLite recompiles a kept statement itself after a schema change.
+ */
+function cachePreparedStatements(sqlite: SQLite.Database, max = 2000): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SQLite.Statement>();
+  sqlite.prepare = ((source: string) => {
+    const kept = cache.get(source);
+    if (kept && !kept.busy) return kept;
+    const statement = prepare(source);
+    if (!kept) {
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
 }
 
 /** Callbacks to run once the transaction a `trx` belongs to has committed; keyed by the transaction object. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EnvironmentDocumentSchema, SdkFlagSchema, SdkIdentitiesResponseSchema } from '../../../src-shared/contracts/sdk/environment-document.schema.js';
@@ -222,6 +222,41 @@ describe.each(DIALECTS)('SDK routes on %s', (dialect) => {
       expect(r.status).toBe(200);
       expect(byName(r.body.flags).banner).toEqual({ enabled: true, value: 'power banner' });
       expect(await k().selectFrom('identities').select('id').where('identifier', '=', 'ghost').execute()).toEqual([]);
+    });
+
+    test('a transient identify of a known identity writes nothing: no transaction, stored traits untouched', async () => {
+      await sdkOp(api, 'identifySdkIdentity', env.serverKey, { body: { identifier: 'known-ghost', traits: [{ trait_key: 'orders', trait_value: 3 }] } });
+      const traitRows = () => k().selectFrom('traits as t').innerJoin('identities as i', 'i.id', 't.identity_id').select(['t.id', 't.trait_key', 't.value_json']).where('i.identifier', '=', 'known-ghost').execute();
+      const before = await traitRows();
+      const writes = vi.spyOn(api.testDb.db, 'transaction');
+      try {
+        const r = await sdkOp(api, 'identifySdkIdentity', env.serverKey, { body: { identifier: 'known-ghost', transient: true, traits: [{ trait_key: 'orders', trait_value: 15 }, { trait_key: 'plan', trait_value: 'beta' }] } });
+        expect(r.status).toBe(200);
+        expect(r.body.traits).toEqual([{ trait_key: 'orders', trait_value: 15 }, { trait_key: 'plan', trait_value: 'beta' }]);
+        expect(byName(r.body.flags).banner).toEqual({ enabled: true, value: 'power banner' });
+        expect(writes).not.toHaveBeenCalled();
+      } finally {
+        writes.mockRestore();
+      }
+      expect(await traitRows()).toEqual(before);
+    });
+
+    test('identifying with the traits already stored writes nothing; a changed trait is written in one transaction', async () => {
+      const traits = [{ trait_key: 'orders', trait_value: 4 }, { trait_key: 'plan', trait_value: 'free' }, { trait_key: 'vip', trait_value: false }];
+      await sdkOp(api, 'identifySdkIdentity', env.serverKey, { body: { identifier: 'steady', traits } });
+      const writes = vi.spyOn(api.testDb.db, 'transaction');
+      try {
+        const same = await sdkOp(api, 'identifySdkIdentity', env.serverKey, { body: { identifier: 'steady', traits } });
+        expect(same.body.traits).toEqual(traits);
+        expect(writes).not.toHaveBeenCalled();
+        const changed = await sdkOp(api, 'identifySdkIdentity', env.serverKey, { body: { identifier: 'steady', traits: [{ trait_key: 'orders', trait_value: 40 }, { trait_key: 'plan', trait_value: 'free' }, { trait_key: 'vip', trait_value: null }] } });
+        expect(changed.body.traits).toEqual([{ trait_key: 'orders', trait_value: 40 }, { trait_key: 'plan', trait_value: 'free' }]);
+        expect(byName(changed.body.flags).banner).toEqual({ enabled: true, value: 'power banner' });
+        expect(writes).toHaveBeenCalledTimes(1);
+      } finally {
+        writes.mockRestore();
+      }
+      expect((await sdkOp(api, 'getSdkIdentity', env.serverKey, { query: { identifier: 'steady' } })).body.traits).toEqual([{ trait_key: 'orders', trait_value: 40 }, { trait_key: 'plan', trait_value: 'free' }]);
     });
 
     test('without an identifier the identity is transient, keyed by a hash of its traits', async () => {
