@@ -94,7 +94,7 @@ export function createSqlVersionsStore(db: Db): VersionsStore {
     let changed = false;
     const have = new Map(current.map((m) => [m.optionId, m]));
     if ([...wanted.keys()].some((optionId) => !have.has(optionId))) {
-      // A share added: all are rewritten in option order, so the engine walks them in that order (ADR 0009).
+      // A share added: all are rewritten in option order, so the engine walks them in that order (ADR 0011).
       await ex.deleteFrom('multivariate_feature_state_values').where('feature_state_id', '=', stateId).execute();
       await insertShares(ex, stateId, [...wanted].map(([optionId, pct]) => ({ uuid: generateUuid(), optionId, percentageAllocation: pct })));
       return true;
