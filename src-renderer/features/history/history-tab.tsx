@@ -43,7 +43,7 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
   const { api } = useAppServices();
   const id = useId();
   const [reload, setReload] = useState(0);
-  const [selected, setSelected] = useState<string[]>([]);
+  const [ticked, setSelected] = useState<string[]>([]);
   const [comparing, setComparing] = useState<[string, string] | null>(null);
   const [rollingBack, setRollingBack] = useState<HistoryEntry | null>(null);
   const [cancelling, setCancelling] = useState<HistoryEntry | null>(null);
@@ -62,6 +62,8 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
   );
   const history: Resource<HistoryEntry[]> = replica ? (replicatedEntries ? { status: 'ready', data: replicatedEntries } : { status: 'loading' }) : restHistory;
   const entries = history.status === 'ready' ? history.data : history.status === 'loading' ? history.stale : undefined;
+  // A ticked version that has gone (a cancelled schedule, a discarded draft replicated away) is no longer chosen.
+  const selected = ticked.filter((uuid) => entries?.some((e) => e.version.uuid === uuid) ?? true);
   const localComparison = useMemo(() => {
     const [a, b] = comparing?.map((uuid) => entries?.find((e) => e.version.uuid === uuid)) ?? [];
     return a && b ? compareVersionsLocally(a, b, versionNames(segments, feature)) : null;
@@ -75,7 +77,7 @@ export function HistoryTab({ environment, feature, organisationId, segments, onC
   const optionName = optionNamer(feature);
 
   function toggle(uuid: string) {
-    setSelected((s) => (s.includes(uuid) ? s.filter((x) => x !== uuid) : [...s, uuid].slice(-2)));
+    setSelected(selected.includes(uuid) ? selected.filter((x) => x !== uuid) : [...selected, uuid].slice(-2));
   }
 
   if (history.status === 'failed') {

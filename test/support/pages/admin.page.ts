@@ -158,7 +158,7 @@ export class AdminPage {
    */
   async toggleIntoChangeRequest(featureName: string, environmentName: string, title: string): Promise<void> {
     await this.page.getByRole('switch', { name: `${featureName} in ${environmentName}` }).click();
-    const dialog = this.page.getByRole('dialog', { name: /change request/i });
+    const dialog = this.page.getByRole('dialog', { name: `${environmentName} requires approval` });
     await dialog.waitFor();
     const titleField = dialog.getByLabel('Title');
     if (await titleField.count()) await titleField.fill(title);
