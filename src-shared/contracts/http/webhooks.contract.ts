@@ -250,7 +250,7 @@ export const WebhookTestBody = Type.Object(
     scope: Type.Object(
       {
         type: Type.Union([Type.Literal('environment'), Type.Literal('organisation')]),
-        id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1, maxLength: 100 })], { description: 'Environment client-side key or id; organisation id.' }),
+        id: Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.String({ minLength: 1, maxLength: 100 })], { description: 'Environment client-side key or id; organisation id.' }),
       },
       { additionalProperties: false },
     ),
