@@ -30,7 +30,7 @@ const PUSH_BATCH = 20;
 /** Wait between retries of a failed pull or push while the server is away. */
 const RETRY_MS = 3000;
 /** The longest wait between sync attempts while the server stays away (issue 12 §4: back off, not every 3 s). */
-const MAX_BACKOFF_MS = 60_000;
+const MAX_BACKOFF_MS = 15_000;
 
 /**
  * The extra wait before the next sync request after `failures` network failures in a row, on top of the

@@ -78,7 +78,7 @@ describe('web dashboard in Chromium against a real server', () => {
       const details = dashboard.environmentDetails('Production');
       await details.waitFor();
       expect(await details.getByText('Live traffic').isVisible()).toBe(true);
-      expect(await dashboard.column('Projects').getByRole('button').allTextContents()).toEqual(['Storefront', 'Billing']);
+      expect(await dashboard.itemNames('Projects')).toEqual(['Storefront', 'Billing']);
       expect(await dashboard.item('Environments', 'Production').getAttribute('aria-pressed')).toBe('true');
       await dashboard.featureTable('Production').waitFor();
       await page.screenshot({ path: screenshotPath('dashboard-environment'), fullPage: true });

@@ -17,6 +17,11 @@ export class DashboardPage {
     return this.page.getByRole('region', { name: title, exact: true });
   }
 
+  /** The names of a column's selectable items (not its add or settings buttons). */
+  itemNames(title: 'Organisations' | 'Projects' | 'Environments'): Promise<string[]> {
+    return this.column(title).locator('button[aria-pressed]').allTextContents();
+  }
+
   item(title: 'Organisations' | 'Projects' | 'Environments', name: string): Locator {
     return this.column(title).getByRole('button', { name, exact: true });
   }
