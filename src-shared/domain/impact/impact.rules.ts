@@ -7,13 +7,14 @@ import type {
   SegmentDocument,
   SegmentRuleDocument,
 } from '../../contracts/sdk/environment-document.schema.js';
-import { getIdentityFeatureStates, identityHashKey, type EvaluatedFlag, type TraitInput } from '../evaluation/feature-states.js';
+import { identityHashKey, type EvaluatedFlag, type TraitInput } from '../evaluation/feature-states.js';
+import { compileEnvironmentDocument, evaluateIdentity, type CompiledDocument } from '../evaluation/compiled-document.js';
 import { featureStateValueOf } from '../flags/feature-state-value.rules.js';
 import type { FlagStateContent, VersionContent } from '../versioning/version-content.js';
 
 /**
  * Impact preview (issue 14): who a change to one or more features would affect, evaluated with the same
- * engine the SDKs run (`getIdentityFeatureStates`), identity by identity.
+ * engine the SDKs run (`evaluateIdentity` on the compiled document, what `getIdentityFeatureStates` runs), identity by identity.
  *
  * The trick that keeps it one engine and one pass: the preview document holds each previewed feature
  * twice, as it is live (feature id `f`) and as the change would make it (feature id `-f`), with only
@@ -50,6 +51,8 @@ export interface ImpactFeatureInput {
 /** The prepared preview: the two-sided document and what identities must be read for it. */
 export interface ImpactModel {
   document: EnvironmentDocument;
+  /** `document` compiled once for the engine (segments once per identity, winners pre-ordered). */
+  compiled: CompiledDocument;
   featureIds: readonly number[];
   /**
    * Trait keys the evaluation reads (segment rule properties); null when a rule reads traits through a
@@ -174,6 +177,7 @@ export function buildImpactModel(live: EnvironmentDocument, features: readonly I
   const document: EnvironmentDocument = { ...live, project: { ...live.project, segments, server_key_only_feature_ids: [] }, feature_states: defaults, identity_overrides: [] };
   return {
     document,
+    compiled: compileEnvironmentDocument(document),
     featureIds: features.map((f) => f.featureId),
     traitKeys: readsAllTraits ? null : [...keys].sort(),
     segments: new Map(segments.map((s) => [s.id, { name: s.name, isPercentageSplit: hasPercentageSplit(s.rules) }])),
@@ -194,7 +198,7 @@ export function evaluateImpact(model: ImpactModel, identity: ImpactIdentity): Im
   const doc = model.document;
   const key = identityHashKey({ environmentApiKey: doc.api_key, identifier: identity.identifier, identityId: identity.id, useCompositeKey: doc.use_identity_composite_key_for_hashing });
   const overrides = model.identityOverrides.get(identity.identifier) ?? [];
-  const flags = getIdentityFeatureStates(doc, { identifier: identity.identifier, key, overrides }, identity.traits, { hideDisabledFlags: false, excludeServerKeyOnly: false });
+  const flags = evaluateIdentity(model.compiled, { identifier: identity.identifier, key, overrides }, identity.traits, { hideDisabledFlags: false, excludeServerKeyOnly: false });
   const byId = new Map(flags.map((f) => [f.feature.id, f]));
   return model.featureIds.flatMap((featureId) => {
     const live = byId.get(featureId);

@@ -41,7 +41,8 @@ export function createIdentityPopulation(db: Db): IdentityPopulation {
       const keyFilter = traitKeys === null ? sql`` : sql` AND t.trait_key IN (${sql.join(traitKeys.map((key) => sql`${key}`))})`;
       const aggregate =
         db.kind === 'postgres'
-          ? sql<string | null>`(SELECT json_object_agg(t.trait_key, t.value_json::json)::text FROM traits t WHERE t.identity_id = i.id${keyFilter})`
+          ? // value_json already holds JSON text: joined as text, PostgreSQL parses nothing.
+            sql<string | null>`(SELECT '{' || string_agg(to_json(t.trait_key)::text || ':' || t.value_json, ',') || '}' FROM traits t WHERE t.identity_id = i.id${keyFilter})`
           : sql<string | null>`(SELECT json_group_object(t.trait_key, json(t.value_json)) FROM traits t WHERE t.identity_id = i.id${keyFilter})`;
       const rows = await k
         .selectFrom('identities as i')

@@ -9,7 +9,7 @@ import type { ImpactModel } from '../../../src-shared/domain/impact/impact.rules
 import type { IdentityPopulation } from '../identities/identity-population.sql.js';
 
 /** Identities read and evaluated per step; between steps the job yields to the event loop. */
-export const IMPACT_BATCH_SIZE = 2000;
+export const IMPACT_BATCH_SIZE = 5000;
 /** How long a finished preview stays readable. */
 const KEEP_FINISHED_MS = 10 * 60_000;
 /** Previews running at once in this process; one more is refused (UNAVAILABLE) instead of queueing unbounded work. */
