@@ -63,7 +63,7 @@ describe('dashboard app', () => {
     const tokens = createMemoryTokenStore();
     render(<App services={servicesWith(tokens)} />);
     await signInThroughForm();
-    expect(screen.getByText('admin@example.com')).toBeTruthy();
+    expect(screen.getByText('admin@example.com').closest('header')?.className).toBe('app-header');
     expect(await tokens.load()).toBe('token-1');
 
     fireEvent.click(await within(screen.getByRole('region', { name: 'Organisations' })).findByRole('button', { name: 'Acme' }));

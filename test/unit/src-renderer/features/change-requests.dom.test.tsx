@@ -65,8 +65,8 @@ describe('change request detail', () => {
     const table = within(region).getByRole('table', { name: 'Live and Change request side by side' });
     expect(within(table).getByRole('row', { name: 'Environment default value changed' }).textContent).toContain('"Hello v2"');
     expect(within(table).getByRole('row', { name: 'beta_users enabled changed' }).textContent).toContain('no override');
-    expect(screen.getByText(/By dev@example\.com/)).toBeTruthy();
-    expect(screen.getByText('Open')).toBeTruthy();
+    expect(screen.getByText(/By dev@example\.com/).textContent).toMatch(/^By dev@example\.com on /);
+    expect(screen.getByText('Open').className).toMatch(/\bbadge\b/);
   });
 
   test('approve sends an approval, and commit is enabled once the request has enough current approvals', async () => {
@@ -86,7 +86,7 @@ describe('change request detail', () => {
 
   test('a scheduled request offers to commit for its go-live time', async () => {
     await setUp({ change_sets: [{ ...changeRequest().change_sets[0]!, live_from: '2099-01-01T10:00:00.000Z' }] });
-    expect(screen.getByRole('button', { name: 'Commit: schedule for 1 Jan 2099, 10:00 UTC' })).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Commit: schedule for 1 Jan 2099, 10:00 UTC' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   test('marks an approval stale and lists approved content vs content to publish; a current one is marked current', async () => {
@@ -129,7 +129,7 @@ describe('change request detail', () => {
     const set = { ...changeRequest().change_sets[0]!, conflicts };
     const { api } = await setUp({ status: 'needs_rebase', change_sets: [set] }, {}, { is_mergeable: false, conflicts, content_to_publish: null });
     expect(screen.queryByRole('button', { name: 'Commit now' })).toBeNull();
-    expect(screen.getByText('Needs rebase')).toBeTruthy();
+    expect(screen.getByText('Needs rebase').className).toBe('badge conflict');
     const table = screen.getByRole('table', { name: 'Conflicting fields' });
     expect(within(table).getAllByRole('row').slice(1).map((row) => [...row.querySelectorAll('th, td')].slice(0, 4).map((c) => c.textContent))).toEqual([
       ['checkout_banner: Environment default · value', '"Hello"', '"Theirs"', '"Hello v2"'],
@@ -282,7 +282,7 @@ describe('change requests from the feature page and the list', () => {
       ['#2 Clashing change', 'Needs rebase', '0 of 1'],
       ['#1 Old change', 'Committed', '0 of 1'],
     ]);
-    expect(screen.getByText(/need 2 approvals/)).toBeTruthy();
+    expect(screen.getByText(/need 2 approvals/).textContent).toMatch(/need 2 approvals/);
     fireEvent.click(within(table).getByRole('button', { name: '#2 Clashing change' }));
     expect(setup.store.getState().view).toEqual({ screen: 'change-request', changeRequestId: 2 });
   });

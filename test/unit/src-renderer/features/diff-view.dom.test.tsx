@@ -58,7 +58,7 @@ describe('DiffView', () => {
   test('says so when two versions serve the same flags', () => {
     const same = [versionState(1, true, 'x')];
     render(<DiffView changes={[]} before={same} after={same} beforeLabel="Older" afterLabel="Newer" segmentName={() => ''} />);
-    expect(screen.getByText('No changes: both versions serve the same flags.')).toBeTruthy();
+    expect(screen.getByText('No changes: both versions serve the same flags.').tagName).toBe('P');
     expect(within(screen.getByRole('table')).queryAllByRole('row', { name: /changed$/ })).toHaveLength(0);
   });
 

@@ -202,7 +202,7 @@ describe('sync indicator', () => {
     expect(indicator().textContent).toBe('Online · 4 pending · 3 conflicts');
 
     fireEvent.click(indicator());
-    expect(screen.getByRole('dialog', { name: 'Sync' })).toBeTruthy();
+    expect(screen.getAllByRole('dialog', { name: 'Sync' })).toHaveLength(1);
     expect(indicator().getAttribute('aria-expanded')).toBe('true');
   });
 });

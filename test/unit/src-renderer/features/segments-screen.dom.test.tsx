@@ -34,7 +34,7 @@ describe('segments', () => {
         conditions: [{ operator: 'EQUAL', property: 'plan', value: 'pro' }],
       },
     ]);
-    expect(screen.getByRole('form', { name: 'Segment power_users' })).toBeTruthy();
+    expect(within(screen.getByRole('form', { name: 'Segment power_users' })).getAllByRole('button').length).toBeGreaterThan(0);
   });
 
   test('edits an existing segment keeping rule and condition ids, and deletes it after confirmation', async () => {
